@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine:
+#   make book   -> .venv, install, embedded data, execute chapters (default profile), HTML in _build/html
+#   make test   -> .venv, install, test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export GANCOSMO_CACHE ?= $(CURDIR)/.cache/gancosmo
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+PYTEST_WORKERS ?= 2
+
+.PHONY: venv data book test oracle notebooks clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[book,test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gancosmo)" >/dev/null
+	touch $@
+
+# Pre-generate the embedded data sets the default-profile chapters read (cached, checksummed).
+data: venv
+	$(PY) -m gancosmo.sims.suites --profile cpu --suites book
+
+# Re-create the output-free .ipynb files from the jupytext percent sources.
+notebooks: venv
+	$(VENV)/bin/jupytext --quiet --to ipynb --update-metadata '{"jupytext":{"formats":"ipynb,py:percent"}}' notebooks/*.py
+
+book: venv data
+	$(VENV)/bin/jupyter-book build --path-output . . 
+
+test: venv
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+clean:
+	rm -rf _build

@@ -1,0 +1,15 @@
+"""Where the book keeps generated and downloaded data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["cache_dir"]
+
+
+def cache_dir() -> Path:
+    """Root of the data cache: ``$GANCOSMO_CACHE`` if set, else ``~/.cache/gancosmo``."""
+    root = os.environ.get("GANCOSMO_CACHE")
+    path = Path(root) if root else Path.home() / ".cache" / "gancosmo"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,126 @@
+"""Periodic meshes in 2D or 3D: wavenumbers, cloud-in-cell painting and readout.
+
+Positions are in grid units, i.e. in ``[0, n)`` along each axis of an ``n^d`` mesh, and
+the mesh is periodic. All functions work on the device of their inputs.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+
+__all__ = ["wavevectors", "cic_paint", "cic_readout", "ngp_counts", "cic_window"]
+
+
+def wavevectors(n: int, ndim: int, box_size: float, device=None, dtype=torch.float32) -> list[torch.Tensor]:
+    """Broadcastable wavevector components of a real FFT (``rfftn``) of an ``n^ndim`` mesh.
+
+    Parameters
+    ----------
+    n : int
+        Cells per side.
+    ndim : int
+        2 or 3.
+    box_size : float
+        Side of the periodic box (Mpc/h); k is returned in h/Mpc.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``ndim`` tensors, the last along the half-complex axis, shaped to broadcast to
+        ``(n,) * (ndim - 1) + (n // 2 + 1,)``.
+    """
+    scale = 2 * math.pi * n / box_size
+    ks = []
+    for axis in range(ndim):
+        if axis == ndim - 1:
+            k = torch.fft.rfftfreq(n, device=device, dtype=dtype) * scale
+        else:
+            k = torch.fft.fftfreq(n, device=device, dtype=dtype) * scale
+        shape = [1] * ndim
+        shape[axis] = k.numel()
+        ks.append(k.reshape(shape))
+    return ks
+
+
+def cic_window(ks: list[torch.Tensor], n: int, box_size: float) -> torch.Tensor:
+    """Fourier transform of the cloud-in-cell assignment kernel, prod_i sinc^2(k_i dx / 2)."""
+    k_nyquist = math.pi * n / box_size
+    window = torch.ones((), device=ks[0].device, dtype=ks[0].dtype)
+    for k in ks:
+        window = window * torch.sinc(k / (2 * k_nyquist)) ** 2
+    return window
+
+
+def _corners(positions: torch.Tensor, n: int):
+    """Yield (flat index, weight) of the 2^d cloud-in-cell neighbours of each particle."""
+    ndim = positions.shape[1]
+    base = torch.floor(positions)
+    frac = positions - base
+    base = base.long()
+    strides = [n ** (ndim - 1 - axis) for axis in range(ndim)]
+    for offset in itertools.product((0, 1), repeat=ndim):
+        index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
+        weight = torch.ones(positions.shape[0], dtype=positions.dtype, device=positions.device)
+        for axis, o in enumerate(offset):
+            index += ((base[:, axis] + o) % n) * strides[axis]
+            weight *= frac[:, axis] if o else 1 - frac[:, axis]
+        yield index, weight
+
+
+def cic_paint(positions: torch.Tensor, n: int, mass: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """Cloud-in-cell density of particles on a periodic ``n^d`` mesh.
+
+    Parameters
+    ----------
+    positions : torch.Tensor
+        ``(N, d)`` particle positions in grid units.
+    n : int
+        Cells per side.
+    mass : float or torch.Tensor
+        Mass per particle (scalar or ``(N,)``).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n,) * d`` mesh holding the mass assigned to each cell.
+    """
+    ndim = positions.shape[1]
+    grid = torch.zeros(n**ndim, dtype=positions.dtype, device=positions.device)
+    for index, weight in _corners(positions, n):
+        grid.index_add_(0, index, weight * mass)
+    return grid.reshape((n,) * ndim)
+
+
+def cic_readout(fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Interpolate mesh fields at particle positions with the cloud-in-cell kernel.
+
+    Parameters
+    ----------
+    fields : torch.Tensor
+        ``(C, n, ..., n)`` stack of C fields on a periodic ``n^d`` mesh.
+    positions : torch.Tensor
+        ``(N, d)`` positions in grid units.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, C)`` interpolated values.
+    """
+    n = fields.shape[-1]
+    flat = fields.reshape(fields.shape[0], -1)
+    out = torch.zeros(positions.shape[0], fields.shape[0], dtype=fields.dtype, device=fields.device)
+    for index, weight in _corners(positions, n):
+        out += flat[:, index].T * weight[:, None]
+    return out
+
+
+def ngp_counts(positions: torch.Tensor, n: int) -> torch.Tensor:
+    """Nearest-grid-point histogram: number of particles in each cell of a periodic ``n^d`` mesh."""
+    ndim = positions.shape[1]
+    cell = torch.floor(positions).long() % n
+    index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
+    for axis in range(ndim):
+        index = index * n + cell[:, axis]
+    return torch.bincount(index, minlength=n**ndim).reshape((n,) * ndim).to(torch.int32)

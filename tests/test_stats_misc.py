@@ -1,0 +1,154 @@
+"""Peaks in 2D/3D, histograms, two-sample comparisons and image similarity."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from gancosmo import stats as S
+from gancosmo.stats.fields import gaussian_maps, lognormal_cubes, lognormal_maps
+
+
+def _brute_peaks(x, r, strict=True):
+    """Reference peak mask by explicit periodic neighbour comparisons (numpy)."""
+    d = x.ndim
+    mx = np.full(x.shape, -np.inf)
+    for off in itertools.product(range(-r, r + 1), repeat=d):
+        if any(off):
+            mx = np.maximum(mx, np.roll(x, [-o for o in off], axis=tuple(range(d))))
+    return x > mx if strict else x >= mx
+
+
+@pytest.mark.parametrize("r", [1, 2])
+def test_peak_counts_2d_match_brute_force(r):
+    maps = lognormal_maps(3, 48, 3.0, seed=3)
+    th = np.linspace(maps.min(), maps.max(), 12)
+    _, counts = S.peak_counts_2d(maps, th, neighbourhood=r, differential=False)
+    for b in range(3):
+        m = _brute_peaks(maps[b], r)
+        ref, _ = np.histogram(maps[b][m], th)
+        # numpy's last bin is closed; ours (and lenstools') is half open
+        ref[-1] -= np.sum(maps[b][m] == th[-1])
+        np.testing.assert_array_equal(counts[b], ref)
+
+
+@pytest.mark.parametrize("r", [1, 2])
+def test_peak_counts_3d_match_brute_force(r):
+    cubes = lognormal_cubes(2, 16, 50.0, seed=4)
+    th = np.linspace(0.0, cubes.max() + 1, 10)
+    _, counts = S.peak_counts_3d(cubes, th, neighbourhood=r)
+    vals = S.peak_values(cubes, neighbourhood=r)
+    for b in range(2):
+        m = _brute_peaks(cubes[b], r)
+        ref, _ = np.histogram(cubes[b][m], th)
+        np.testing.assert_array_equal(counts[b], ref)
+        np.testing.assert_array_equal(np.sort(vals[b]), np.sort(cubes[b][m]))
+
+
+def test_non_strict_peaks_count_plateaus():
+    x = np.zeros((1, 8, 8))
+    x[0, 2, 2] = x[0, 2, 3] = 1.0
+    assert S.peak_values(x, 1, strict=True)[0].size == 0
+    assert S.peak_values(x, 1, strict=False, threshold=0.5)[0].size == 2
+
+
+def test_open_boundary_peaks_see_only_inside_neighbours():
+    x = np.zeros((1, 6, 6))
+    x[0, 0, 0] = 2.0
+    x[0, 5, 5] = 3.0  # periodic neighbour of (0, 0)
+    assert 2.0 not in S.peak_values(x, 1, boundary="periodic")[0]
+    assert 2.0 in S.peak_values(x, 1, boundary="open")[0]
+
+
+def test_histograms_linear_log_unbounded():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.2, 0.1, (3, 32, 32))
+    e = S.linear_edges(0.0, 0.4, 20)
+    c, h = S.pixel_histogram(x, e)
+    for b in range(3):
+        np.testing.assert_array_equal(h[b], np.histogram(x[b], e)[0])
+    _, hu = S.pixel_histogram(x, e, unbounded=True)
+    assert np.all(hu.sum(1) == 32 * 32)
+    assert hu[0, 0] == h[0, 0] + np.sum(x[0] < 0)
+    assert hu[0, -1] == h[0, -1] + np.sum(x[0] > 0.4)
+    le = S.log_edges(1e-4, 1e4, 49)
+    c, hl = S.pixel_histogram(np.exp(x * 10), le, log_centers=True)
+    np.testing.assert_allclose(c, np.sqrt(le[1:] * le[:-1]))
+    _, dens = S.histogram(x, e, density=True)
+    np.testing.assert_allclose((dens * np.diff(e)).sum(1), 1.0)
+    # P4 peak histogram: log(p + e) over [1.5, 13]
+    cubes = 1 + lognormal_cubes(2, 16, 40.0, seed=1) * 50
+    _, hp = S.peak_histogram(cubes, S.linear_edges(1.5, 13, 20), neighbourhood=2, transform=lambda p: np.log(p + np.e))
+    assert hp.shape == (2, 20) and hp.sum() > 0
+
+
+def test_mean_density_and_median_mad():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_allclose(S.mean_density(x), [5.5, 17.5])
+    med, mad = S.median_mad(np.array([[1.0, 10.0], [2.0, 20.0], [4.0, 40.0]]))
+    np.testing.assert_allclose(med, [2.0, 20.0])
+    np.testing.assert_allclose(mad, [1.0, 10.0])
+
+
+def test_fractional_difference_and_correlations():
+    rng = np.random.default_rng(1)
+    real = rng.normal(10, 1, (200, 5))
+    np.testing.assert_allclose(S.fractional_difference(real, real * 1.1), 0.1, rtol=1e-12)
+    r = S.correlation(real)
+    assert r.shape == (5, 5) and np.allclose(np.diag(r), 1)
+    assert S.covariance(real).shape == (5, 5)
+    assert S.frobenius_fr(real, real) == 0.0
+    corr = real + 3 * rng.normal(0, 1, (200, 1))  # strongly correlated bins
+    assert S.frobenius_fr(real, corr) > 1.0
+
+
+def test_ks_ad_bootstrap_tells_same_from_shifted():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0, 1, (300, 3)), rng.normal(0, 1, (300, 3))
+    same = S.ks_ad_bootstrap(a, b, n_boot=5, seed=0)
+    diff = S.ks_ad_bootstrap(a, b + 0.5, n_boot=5, seed=0)
+    assert same["ks_all"].shape == (5, 3)
+    assert np.all(same["ks"] > 0.01) and np.all(same["ad"] > 0.01)
+    assert np.all(diff["ks"] < 0.05) and np.all(diff["ad"] < 0.05)
+
+
+def test_fid_like_standardizes_by_the_real_sample():
+    rng = np.random.default_rng(3)
+    real = rng.normal([0, 100], [1, 50], (5000, 2))
+    fake = real + [1.0, 0.0]  # 1 sigma shift in the first feature
+    one_sigma = 1.0 / real[:, 0].std()
+    assert S.fid_like(real, fake) == pytest.approx(one_sigma, rel=1e-6)
+    assert S.fid_like(real, fake, formula="p2_text") == pytest.approx(one_sigma, rel=1e-6)
+
+
+def test_ms_ssim_pairs_and_s_ssim():
+    maps = gaussian_maps(6, 64, 3.0, seed=1)
+    s = S.ms_ssim_random_pairs(maps, n_pairs=10, seed=0)
+    assert s.shape == (10,) and np.all((s >= 0) & (s <= 1))
+    same = np.repeat(maps[:1], 4, axis=0)
+    np.testing.assert_allclose(S.ms_ssim_random_pairs(same, n_pairs=5, data_range=float(np.ptp(maps))), 1.0, atol=1e-5)
+    assert S.s_ssim(s, s) == 0.0
+
+
+def test_dice_overlap_baseline_and_scores():
+    maps = gaussian_maps(40, 64, 3.0, seed=2)
+    p = np.array([10.0, 50.0])
+    o = S.dice_top_percent(maps, maps, p)
+    np.testing.assert_allclose(o, 1.0)
+    r, sd = S.dice_random_baseline(maps, p, n_pairs=100, seed=0)
+    np.testing.assert_allclose(r, p / 100, atol=0.05)  # random pairs overlap by n% on average
+    norm, sig = S.dice_scores(o, r, sd)
+    np.testing.assert_allclose(norm, 1.0)
+    assert np.all(sig > 3)
+
+
+def test_nearest_neighbours_find_the_memorized_map():
+    train = gaussian_maps(20, 32, 2.0, seed=3)
+    gen = train[[4, 11, 17]] + 1e-3 * train.std() * np.random.default_rng(0).standard_normal((3, 32, 32))
+    idx, dist = S.nearest_neighbours(gen, train, k=2)
+    np.testing.assert_array_equal(idx[:, 0], [4, 11, 17])
+    assert np.all(dist[:, 0] < dist[:, 1])
+    idx, _ = S.nearest_neighbours(torch.as_tensor(gen), train, metric="power", side_deg=2.0, ell_edges=np.linspace(200, 8000, 20))
+    np.testing.assert_array_equal(idx[:, 0], [4, 11, 17])
