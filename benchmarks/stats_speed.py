@@ -107,6 +107,7 @@ def main(argv=None):
     ap.add_argument("--sizes", default="128,256", help="map sides")
     ap.add_argument("--cube-sizes", default="64,128", help="cube sides")
     ap.add_argument("--out", default=None, help="write the results as JSON here")
+    ap.add_argument("--ref-json", default=None, help="a previous CPU run's JSON: its reference times fill the columns this run cannot measure (e.g. on a GPU machine without lenstools/Pylians); such ratios are marked as cross-run")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
@@ -134,7 +135,7 @@ def main(argv=None):
         for label, (key, fn) in stats.items():
             ours = time_ours(fn, x, dev, a.repeats)
             ref = lt.get(f"{name}/time/{key}") if lt else None
-            rows.append({"statistic": label, "size": f"{maps.shape[-1]}^2", "reference": "lenstools 1.2", "ours_s": ours, "ref_s": ref, "ratio": (ref / ours) if ref else None})
+            rows.append({"statistic": label, "size": f"{maps.shape[-1]}^2", "reference": "lenstools 1.2", "ours_s": ours, "ref_s": ref, "ratio": (ref / ours) if ref else None, "ref_source": "same run" if ref else None})
 
     # ---------------------------------------------------------------- cubes vs Pylians
     try:
@@ -163,7 +164,18 @@ def main(argv=None):
             if ref_fn is not None:
                 with contextlib.redirect_stdout(io.StringIO()):
                     ref = time_ref(ref_fn, items, a.repeats)
-            rows.append({"statistic": label, "size": f"{n}^3", "reference": "Pylians (1 thread)" if ref_fn else "-", "ours_s": ours, "ref_s": ref, "ratio": (ref / ours) if ref else None})
+            rows.append({"statistic": label, "size": f"{n}^3", "reference": "Pylians (1 thread)" if ref_fn else "-", "ours_s": ours, "ref_s": ref, "ratio": (ref / ours) if ref else None, "ref_source": "same run" if ref else None})
+
+    # ---------------------------------------------------------------- references from another run
+    if a.ref_json:
+        prev = {(r["statistic"], r["size"]): r for r in json.loads(Path(a.ref_json).read_text())["rows"]}
+        for r in rows:
+            p = prev.get((r["statistic"], r["size"]))
+            if r["ref_s"] is None and p and p.get("ref_s"):
+                r["ref_s"], r["ratio"] = p["ref_s"], p["ref_s"] / r["ours_s"]
+                r["reference"] = p["reference"] + " *"
+                r["ref_source"] = str(a.ref_json)
+        print(f"[* reference times taken from {a.ref_json} (another run, one CPU core)]")
 
     # ---------------------------------------------------------------- report
     print(f"\n{'statistic':40s} {'size':>6s} {'reference':>18s} {'ours ms/obj':>12s} {'ref ms/obj':>11s} {'ratio':>8s}")

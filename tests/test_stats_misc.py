@@ -152,3 +152,23 @@ def test_nearest_neighbours_find_the_memorized_map():
     assert np.all(dist[:, 0] < dist[:, 1])
     idx, _ = S.nearest_neighbours(torch.as_tensor(gen), train, metric="power", side_deg=2.0, ell_edges=np.linspace(200, 8000, 20))
     np.testing.assert_array_equal(idx[:, 0], [4, 11, 17])
+
+
+def test_chunked_batches_give_the_same_results(monkeypatch):
+    from gancosmo.stats import _utils
+
+    maps = lognormal_maps(5, 32, 2.0, seed=9)
+    cubes = lognormal_cubes(3, 16, 40.0, seed=9)
+    e = np.linspace(200, 5000, 12)
+    th = np.linspace(maps.min(), maps.max(), 9)
+    calls = {
+        "power2d": lambda: S.power_spectrum_2d(maps, 2.0, e)[1],
+        "bisp2d": lambda: S.bispectrum_2d(maps, 2.0, e)[1],
+        "mink": lambda: np.stack(S.minkowski_2d(maps, th)[1:]),
+        "power3d": lambda: S.power_spectrum_3d(cubes, 40.0)[1],
+        "bisp3d": lambda: np.stack(S.bispectrum_3d(cubes, 40.0, 0.4, 0.6, [0.3, 1.0])),
+    }
+    whole = {k: f() for k, f in calls.items()}
+    monkeypatch.setattr(_utils, "MAX_CHUNK_ELEMENTS", 700)  # one or two items per chunk
+    for k, f in calls.items():
+        np.testing.assert_allclose(f(), whole[k], rtol=1e-12, atol=0, err_msg=k)

@@ -165,7 +165,9 @@ def test_live_lenstools_on_a_fresh_field():
 # ----------------------------------------------------------------------------------------
 # Pylians (live)
 # ----------------------------------------------------------------------------------------
-PKL = pytest.importorskip("Pk_library", reason="Pylians is in the test extra")
+@pytest.fixture(scope="module")
+def PKL():
+    return pytest.importorskip("Pk_library", reason="Pylians is in the test extra")
 
 
 def _cube(kind, n, box, seed):
@@ -174,7 +176,7 @@ def _cube(kind, n, box, seed):
 
 
 @pytest.mark.parametrize("kind,n,box", [("gaussian", 32, 100.0), ("lognormal", 33, 250.0), ("lognormal", 48, 64.0)])
-def test_power_spectrum_3d_matches_pylians(kind, n, box):
+def test_power_spectrum_3d_matches_pylians(kind, n, box, PKL):
     d = _cube(kind, n, box, seed=n)
     ref = PKL.Pk(d, box, 0, "None", 1, False)
     k, pk, nmodes = power_spectrum_3d(d[None].astype(np.float64), box, return_nmodes=True)
@@ -194,7 +196,7 @@ def test_cross_power_3d_of_a_field_with_itself_is_its_power():
 
 
 @pytest.mark.parametrize("n,box,k1,k2", [(32, 64.0, 0.3, 0.5), (33, 100.0, 0.2, 0.3), (40, 64.0, 0.5, 1.0)])
-def test_bispectrum_3d_matches_pylians(n, box, k1, k2):
+def test_bispectrum_3d_matches_pylians(n, box, k1, k2, PKL):
     d = _cube("lognormal", n, box, seed=n + 1)
     th = np.linspace(0, 2.5, 10)
     with contextlib.redirect_stdout(io.StringIO()):

@@ -39,7 +39,7 @@ def _as_array(name: str, values, minimum: float | None = None) -> np.ndarray:
 def kids450_nz(z) -> np.ndarray:
     """Non-tomographic KiDS-450-like source redshift distribution (unnormalised).
 
-    A Smail form n(z) ~ z^2 exp(-(z/z0)^1.5) with z0 = 0.5, whose mean redshift is 0.75,
+    A Smail form n(z) ~ z^2 exp(-(z/z0)^1.5) with z0 = 0.5, whose mean redshift is z0 Gamma(8/3) = 0.752,
     close to the full KiDS-450 sample (0.1 < z_B < 0.9) that Fluri et al. (2019) used.
     The exact DIR histogram of KiDS-450 is not reproduced here; this form is stated in the
     book wherever P2's data are simulated.

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..cosmology import Cosmology, SPEED_OF_LIGHT_KM_S
-from .mesh import cic_paint, cic_window, wavevectors
+from .mesh import cic_window, wavevectors
 from .pm import DEFAULT_N_STEPS, ParticleMesh, _check_box, _check_int, _check_power_of_two, default_time_steps
 
 __all__ = ["convergence_maps", "lens_planes", "lensing_efficiency"]
@@ -85,18 +85,17 @@ class _PlaneProjector:
 
     def __call__(self, a: float, x: torch.Tensor) -> None:
         i = self.index[min(self.index, key=lambda b: abs(b - a))]
-        half = self.pm.box_size / 2
-        # mean particles per 2D cell of one slab: N/2 over n_lens^2 cells
-        mass = self.n_lens**2 / (x.shape[0] / 2)
+        n = self.n_lens
+        rho = self.pm.paint(x, n)
+        cell = self.pm.box_size / n
         option = 0
         for axis in range(3):
-            transverse = [d for d in range(3) if d != axis]
-            in_first = x[:, axis] < half
-            for chosen in (in_first, ~in_first):
-                rho = cic_paint(x[chosen][:, transverse] * (self.n_lens / self.pm.box_size), self.n_lens, mass)
+            for half in (slice(0, n // 2), slice(n // 2, n)):
+                slab = rho.narrow(axis, half.start, half.stop - half.start)
+                sigma = (slab - 1.0).sum(dim=axis) * cell
                 # undo the smoothing of the CIC painting and of the bilinear readout of the maps
-                sigma_k = torch.fft.rfft2((rho - 1.0) * half) / self.window
-                self.sigma[i, option] = torch.fft.irfft2(sigma_k, s=(self.n_lens, self.n_lens))
+                sigma_k = torch.fft.rfft2(sigma) / self.window
+                self.sigma[i, option] = torch.fft.irfft2(sigma_k, s=(n, n))
                 option += 1
 
 
@@ -190,6 +189,7 @@ def convergence_maps(
     lens_grid = 2 * n_particles if lens_grid is None else _check_power_of_two("lens_grid", lens_grid)
     if not (isinstance(field_deg, (int, float)) and 0 < field_deg < 20):
         raise ValueError(f"field_deg must be a number of degrees in (0, 20) (flat-sky maps), got {field_deg!r}.")
+    Cosmology._source_distribution(z_source, nz)  # validates the source description
     chi_max = _source_reach(cosmo, z_source, nz)
     chi, z_planes = lens_planes(cosmo, box_size, chi_max)
     q = lensing_efficiency(cosmo, chi, z_source, nz)

@@ -59,13 +59,19 @@ def _corners(positions: torch.Tensor, n: int):
     base = torch.floor(positions)
     frac = positions - base
     base = base.long()
-    strides = [n ** (ndim - 1 - axis) for axis in range(ndim)]
+    per_axis = []
+    for axis in range(ndim):
+        stride = n ** (ndim - 1 - axis)
+        low = torch.remainder(base[:, axis], n)
+        high = torch.where(low == n - 1, 0, low + 1)
+        f = frac[:, axis]
+        per_axis.append(((low * stride, 1 - f), (high * stride, f)))
     for offset in itertools.product((0, 1), repeat=ndim):
-        index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
-        weight = torch.ones(positions.shape[0], dtype=positions.dtype, device=positions.device)
-        for axis, o in enumerate(offset):
-            index += ((base[:, axis] + o) % n) * strides[axis]
-            weight *= frac[:, axis] if o else 1 - frac[:, axis]
+        index, weight = per_axis[0][offset[0]]
+        for axis in range(1, ndim):
+            i, w = per_axis[axis][offset[axis]]
+            index = index + i
+            weight = weight * w
         yield index, weight
 
 

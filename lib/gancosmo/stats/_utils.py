@@ -13,13 +13,25 @@ import numpy as np
 import torch
 
 __all__ = [
+    "MAX_CHUNK_ELEMENTS",
     "as_batch",
     "bin_index",
+    "chunk_size",
     "check_edges",
     "check_positive",
     "check_same_batch",
     "to_numpy",
 ]
+
+
+#: Elements per batch chunk (about 64 MB in float32 per temporary); large batches are
+#: processed in chunks of this many pixels/voxels so memory stays bounded on GPUs.
+MAX_CHUNK_ELEMENTS = 2**24
+
+
+def chunk_size(per_item: int, scale: float = 1.0) -> int:
+    """Items per chunk for items of ``per_item`` elements (at least 1)."""
+    return max(1, int(MAX_CHUNK_ELEMENTS * scale // max(1, per_item)))
 
 
 def _describe(x: Any) -> str:

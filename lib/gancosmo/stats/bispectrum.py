@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import _utils as _u
 from ._utils import as_batch, check_edges, check_positive, to_numpy
 from .power import binned_sum
 
@@ -121,13 +122,17 @@ def bispectrum_2d(
     e = check_edges(ell_edges, "ell_edges")
     n = x.shape[-1]
     n1, n2, n3, s2, s3, b, hits, nb = _triangles(n, side, tuple(e.tolist()), configuration, r, str(x.device))
-    f = torch.fft.rfft2(x).reshape(x.shape[0], -1)
-    fr, fi = f.real, f.imag
-    r1, i1 = fr[:, n1], fi[:, n1]
-    r2, i2 = fr[:, n2], fi[:, n2] * s2.to(fr.dtype)
-    r3, i3 = fr[:, n3], fi[:, n3] * s3.to(fr.dtype)
-    val = r1 * r2 * r3 - r1 * i2 * i3 - i1 * r2 * i3 - i1 * i2 * r3
-    sums = to_numpy(binned_sum(val, b, nb)).astype(np.float64)
+    chunk = _u.chunk_size(n1.numel(), 0.5)  # bounds the gathered legs
+    parts = []
+    for i in range(0, x.shape[0], chunk):
+        f = torch.fft.rfft2(x[i : i + chunk]).reshape(min(chunk, x.shape[0] - i), -1)
+        fr, fi = f.real, f.imag
+        r1, i1 = fr[:, n1], fi[:, n1]
+        r2, i2 = fr[:, n2], fi[:, n2] * s2.to(fr.dtype)
+        r3, i3 = fr[:, n3], fi[:, n3] * s3.to(fr.dtype)
+        val = r1 * r2 * r3 - r1 * i2 * i3 - i1 * r2 * i3 - i1 * i2 * r3
+        parts.append(to_numpy(binned_sum(val, b, nb)).astype(np.float64))
+    sums = np.concatenate(parts)
     normalization = (side * math.pi / 180.0) ** 4 / float(n) ** 6
     out = np.zeros_like(sums)
     ok = hits > 0

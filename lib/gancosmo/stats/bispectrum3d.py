@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import _utils as _u
 from ._utils import as_batch, check_positive, to_numpy
 
 __all__ = ["bispectrum_3d"]
@@ -123,7 +124,7 @@ def bispectrum_3d(
     if np.any(pairs == 0) or np.any(tri == 0):
         raise ValueError("a triangle leg selects no Fourier mode on this grid; accepted are k1, k2 and thetas whose shells contain modes (k >= k_F).")
     if chunk is None:
-        chunk = max(1, int(2**24 // n**3))
+        chunk = _u.chunk_size(n**3)
     bsum = np.zeros((x.shape[0], nt))
     psum = np.zeros((x.shape[0], 2 + nt))
     for s in range(0, x.shape[0], chunk):

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import _utils as _u
 from ._utils import as_batch, bin_index, check_edges, to_numpy
 
 __all__ = ["minkowski_2d", "check_thresholds_overlap"]
@@ -64,6 +65,13 @@ def minkowski_2d(
     x = as_batch(maps, "maps", 3, "maps (B, H, W)", device=device)
     e = check_edges(thresholds, "thresholds")
     check_thresholds_overlap(x, e)
+    chunk = _u.chunk_size(x.shape[-1] * x.shape[-2])  # bounds the temporaries
+    parts = [_minkowski_chunk(x[i : i + chunk], e) for i in range(0, x.shape[0], chunk)]
+    v0, v1, v2 = (np.concatenate([p[j] for p in parts]) for j in range(3))
+    return 0.5 * (e[:-1] + e[1:]), v0, v1, v2
+
+
+def _minkowski_chunk(x: torch.Tensor, e: np.ndarray):
     B = x.shape[0]
     npix = x.shape[-1] * x.shape[-2]
     # lenstools: coordinate(x, y) = y * N + x, so its "x" runs along the last axis.
@@ -103,4 +111,4 @@ def minkowski_2d(
     width = np.diff(e)
     v1 = to_numpy(s1) / (npix * width)
     v2 = to_numpy(s2) / (npix * width)
-    return 0.5 * (e[:-1] + e[1:]), to_numpy(v0), v1, v2
+    return to_numpy(v0), v1, v2

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import _utils as _u
 from ._utils import as_batch, check_edges, check_positive, check_same_batch, to_numpy
 
 __all__ = ["power_spectrum_2d", "power_spectrum_3d", "ell_grid_2d", "binned_sum"]
@@ -129,15 +130,22 @@ def power_spectrum_2d(
     n = x.shape[-1]
     idx, hits = _ell_index_2d(n, side, tuple(e.tolist()), str(x.device))
     nb = e.size - 1
-    f1 = torch.fft.rfft2(x)
-    if other is None:
-        p = f1.real.square() + f1.imag.square()
-    else:
+    y = None
+    if other is not None:
         y = as_batch(other, "other", 3, "maps (B, H, W)", device=x.device)
         check_same_batch(x, y, "maps", "other")
-        f2 = torch.fft.rfft2(y.to(x.dtype))
-        p = f1.real * f2.real + f1.imag * f2.imag
-    sums = binned_sum(p.reshape(p.shape[0], -1), idx, nb)
+        y = y.to(x.dtype)
+    chunk = _u.chunk_size(n * n, 4)  # bounds the FFT buffers
+    parts = []
+    for s0 in range(0, x.shape[0], chunk):
+        f1 = torch.fft.rfft2(x[s0 : s0 + chunk])
+        if y is None:
+            p = f1.real.square() + f1.imag.square()
+        else:
+            f2 = torch.fft.rfft2(y[s0 : s0 + chunk])
+            p = f1.real * f2.real + f1.imag * f2.imag
+        parts.append(binned_sum(p.reshape(p.shape[0], -1), idx, nb))
+    sums = torch.cat(parts)
     sums = to_numpy(sums).astype(np.float64)
     normalization = ((side * math.pi / 180.0) / (n * n)) ** 2
     cl = np.zeros_like(sums)
@@ -240,16 +248,25 @@ def power_spectrum_3d(
         edges = tuple(check_edges(k_edges, "k_edges", positive=True).tolist())
     n = x.shape[-1]
     idx, nmodes, kmean, nb = _k_index_3d(n, box, edges, str(x.device))
-    f1 = torch.fft.rfftn(x, dim=(-3, -2, -1))
-    if other is None:
-        p = f1.real.square() + f1.imag.square()
-    else:
+    y = None
+    if other is not None:
         y = as_batch(other, "other", 4, "cubes (B, D, H, W)", device=x.device)
         check_same_batch(x, y, "cubes", "other")
-        f2 = torch.fft.rfftn(y.to(x.dtype), dim=(-3, -2, -1))
-        p = f1.real * f2.real + f1.imag * f2.imag
-    del f1
-    sums = to_numpy(binned_sum(p.reshape(p.shape[0], -1), idx, nb)).astype(np.float64)
+        y = y.to(x.dtype)
+    chunk = _u.chunk_size(n**3, 8)  # bounds the FFT buffers (about 1 GB in float32)
+    parts = []
+    for s0 in range(0, x.shape[0], chunk):
+        f1 = torch.fft.rfftn(x[s0 : s0 + chunk], dim=(-3, -2, -1))
+        if y is None:
+            p = f1.real.square() + f1.imag.square()
+        else:
+            f2 = torch.fft.rfftn(y[s0 : s0 + chunk], dim=(-3, -2, -1))
+            p = f1.real * f2.real + f1.imag * f2.imag
+            del f2
+        del f1
+        parts.append(to_numpy(binned_sum(p.reshape(p.shape[0], -1), idx, nb)).astype(np.float64))
+        del p
+    sums = np.concatenate(parts)
     with np.errstate(invalid="ignore", divide="ignore"):
         pk = (sums / nmodes) * (box / n**2) ** 3
     pk[:, nmodes == 0] = np.nan
