@@ -6,7 +6,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export GANCOSMO_CACHE ?= $(CURDIR)/.cache/gancosmo
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 PYTEST_WORKERS ?= 2
 
@@ -34,6 +33,11 @@ book: venv data
 
 test: venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# Rebuild the pinned lenstools 1.2 environment (.venv-oracle) and regenerate the golden files
+# that the statistics tests compare against (tests/golden/stats).
+oracle: venv
+	PY=$(PY) bash oracle/regenerate.sh
 
 clean:
 	rm -rf _build

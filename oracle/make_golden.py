@@ -7,6 +7,7 @@ Generates the recipe's inputs in this (main) environment, runs
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -49,6 +50,7 @@ def main() -> None:
     meta = {
         "recipe_sha256": recipe.recipe_hash(),
         "recipe_version": recipe.RECIPE_VERSION,
+        "runner_sha256": hashlib.sha256((ROOT / "oracle" / "lenstools_runner.py").read_bytes()).hexdigest(),
         "oracle": versions,
         "cases": {c: {"n_maps": v[1], "n_pix": v[2], "side_deg": v[3], "kind": v[0], "seed": v[4]} for c, v in recipe.MAP_CASES.items()},
         "fold_ratios": list(recipe.FOLD_RATIOS),

@@ -10,12 +10,12 @@ FFT rounding (about 1e-7 per mode, N log N operations).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import io
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -79,6 +79,8 @@ def test_golden_files_are_current(meta, golden):
     assert meta["recipe_sha256"] == recipe.recipe_hash(), (
         "oracle/recipe.py changed since the golden files were made: run `make oracle`."
     )
+    runner = hashlib.sha256((ROOT / "oracle" / "lenstools_runner.py").read_bytes()).hexdigest()
+    assert meta["runner_sha256"] == runner, "oracle/lenstools_runner.py changed since the golden files were made: run `make oracle`."
     assert meta["oracle"]["lenstools"] == "1.2"
     assert meta["fold_ratios"] == list(recipe.FOLD_RATIOS)
     for case in recipe.MAP_CASES:

@@ -99,39 +99,45 @@ class _PlaneProjector:
                 option += 1
 
 
-def _sample_planes(sigma: torch.Tensor, chi: np.ndarray, box_size: float, n_maps: int, n_pix: int, field_rad: float, weights: np.ndarray, generator: torch.Generator) -> torch.Tensor:
-    """Sum weighted, randomly transformed plane projections at the pixel directions of n_maps maps."""
+def _interpolation_matrices(coords: torch.Tensor, n_lens: int) -> torch.Tensor:
+    """Periodic linear-interpolation weights ``(M, n_pix, n_lens)`` for grid coordinates ``(M, n_pix)``."""
+    coords = torch.remainder(coords, n_lens)
+    low = torch.floor(coords)
+    frac = (coords - low).to(torch.float32)
+    low = low.long() % n_lens
+    high = (low + 1) % n_lens
+    weights = torch.zeros(*coords.shape, n_lens, dtype=torch.float32, device=coords.device)
+    weights.scatter_add_(2, low[..., None], (1 - frac)[..., None])
+    weights.scatter_add_(2, high[..., None], frac[..., None])
+    return weights
+
+
+def _sample_planes(sigma: torch.Tensor, chi: np.ndarray, box_size: float, n_maps: int, n_pix: int, field_rad: float, weights: np.ndarray, generator: torch.Generator, chunk: int = 128) -> torch.Tensor:
+    """Sum weighted, randomly transformed plane projections at the pixel directions of n_maps maps.
+
+    A map pixel (r, c) sees a plane at the transverse position chi * (theta_c, theta_r), so
+    bilinear interpolation separates into ``W_r @ Sigma @ W_c^T`` with sparse-in-practice
+    interpolation matrices; the transposition symmetry is a transpose of the result.
+    """
     device = sigma.device
     n_planes, n_options, n_lens, _ = sigma.shape
     theta = (torch.arange(n_pix, device=device, dtype=torch.float64) + 0.5) / n_pix * field_rad - field_rad / 2
-    ty, tx = torch.meshgrid(theta, theta, indexing="ij")
-    kappa = torch.zeros(n_maps, n_pix * n_pix, device=device, dtype=torch.float64)
-    flat = sigma.reshape(n_planes, -1).to(torch.float64)
+    scale = n_lens / box_size
+    kappa = torch.zeros(n_maps, n_pix, n_pix, device=device, dtype=torch.float32)
     for i in range(n_planes):
         option = torch.randint(0, n_options, (n_maps,), generator=generator).to(device)
         symmetry = torch.randint(0, 8, (n_maps,), generator=generator).to(device)
         shift = (torch.rand(n_maps, 2, generator=generator, dtype=torch.float64) * box_size).to(device)
-        u = tx.reshape(1, -1) * chi[i]
-        v = ty.reshape(1, -1) * chi[i]
-        swap = (symmetry & 1).bool()[:, None]
-        u, v = torch.where(swap, v, u), torch.where(swap, u, v)
-        u = torch.where((symmetry & 2).bool()[:, None], -u, u)
-        v = torch.where((symmetry & 4).bool()[:, None], -v, v)
-        gx = torch.remainder((u + shift[:, :1]) * (n_lens / box_size), n_lens)
-        gy = torch.remainder((v + shift[:, 1:]) * (n_lens / box_size), n_lens)
-        x0, y0 = torch.floor(gx), torch.floor(gy)
-        fx, fy = gx - x0, gy - y0
-        x0, y0 = x0.long(), y0.long()
-        x1, y1 = (x0 + 1) % n_lens, (y0 + 1) % n_lens
-        base = option[:, None] * n_lens * n_lens
-        values = (
-            flat[i][base + y0 * n_lens + x0] * (1 - fx) * (1 - fy)
-            + flat[i][base + y0 * n_lens + x1] * fx * (1 - fy)
-            + flat[i][base + y1 * n_lens + x0] * (1 - fx) * fy
-            + flat[i][base + y1 * n_lens + x1] * fx * fy
-        )
-        kappa += weights[i] * values
-    return kappa.reshape(n_maps, n_pix, n_pix)
+        sign_x = 1 - 2 * ((symmetry >> 1) & 1).to(torch.float64)
+        sign_y = 1 - 2 * ((symmetry >> 2) & 1).to(torch.float64)
+        for start in range(0, n_maps, chunk):
+            sl = slice(start, min(start + chunk, n_maps))
+            w_x = _interpolation_matrices((sign_x[sl, None] * theta[None] * chi[i] + shift[sl, :1]) * scale, n_lens)
+            w_y = _interpolation_matrices((sign_y[sl, None] * theta[None] * chi[i] + shift[sl, 1:]) * scale, n_lens)
+            values = w_y @ sigma[i, option[sl]] @ w_x.transpose(1, 2)
+            values = torch.where((symmetry[sl] & 1).bool()[:, None, None], values.transpose(1, 2), values)
+            kappa[sl] += float(weights[i]) * values
+    return kappa
 
 
 def convergence_maps(
@@ -218,7 +224,7 @@ def convergence_maps(
             # projector.sigma is indexed by increasing a; map it back to the chi order of `weights`
             sigma = projector.sigma[torch.as_tensor(np.argsort(order))]
             if count:
-                maps.append(_sample_planes(sigma, chi, box_size, int(count), n_pix, field_rad, weights, generator).float().cpu())
+                maps.append(_sample_planes(sigma, chi, box_size, int(count), n_pix, field_rad, weights, generator).cpu())
             if bar is not None:
                 bar.update(1)
     if bar is not None:

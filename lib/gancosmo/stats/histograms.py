@@ -7,12 +7,12 @@ to the first bin and values above the last edge to the last bin.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from ._utils import as_batch, check_edges, to_numpy
+from ._utils import as_batch, bin_index, check_edges, to_numpy
 from .peaks import peak_values
 
 __all__ = [
@@ -44,20 +44,19 @@ def _centers(e: np.ndarray, log: bool) -> np.ndarray:
     return np.sqrt(e[:-1] * e[1:]) if log else 0.5 * (e[:-1] + e[1:])
 
 
-def _hist_rows(rows: Sequence[torch.Tensor] | torch.Tensor, e: np.ndarray, unbounded: bool, density: bool) -> np.ndarray:
+def _hist(values: torch.Tensor, rows: torch.Tensor, n_rows: int, e: np.ndarray, unbounded: bool, density: bool) -> np.ndarray:
+    """Counts of flat ``values`` belonging to row ``rows`` in bins ``[e_i, e_{i+1})`` (last closed)."""
     nb = e.size - 1
-    out = np.zeros((len(rows), nb))
-    for i, v in enumerate(rows):
-        v = v.reshape(-1)
-        te = torch.as_tensor(e, dtype=v.dtype if v.is_floating_point() else torch.float64, device=v.device)
-        idx = torch.bucketize(v, te, right=True) - 1  # e[idx] <= v < e[idx+1]
-        idx = torch.where(v == te[-1], torch.full_like(idx, nb - 1), idx)  # last edge inclusive (numpy)
-        if unbounded:
-            idx = idx.clamp(0, nb - 1)
-        else:
-            idx = torch.where((idx < 0) | (idx >= nb), torch.full_like(idx, nb), idx)
-        c = torch.bincount(idx, minlength=nb + 1)[:nb]
-        out[i] = to_numpy(c)
+    if not values.is_floating_point():
+        values = values.to(torch.float64)
+    idx = bin_index(values, e)
+    idx = torch.where(values == float(e[-1]), torch.full_like(idx, nb - 1), idx)  # numpy's closed last bin
+    if unbounded:
+        idx = idx.clamp(0, nb - 1)
+    else:
+        idx = torch.where((idx < 0) | (idx >= nb), torch.full_like(idx, nb), idx)
+    cnt = torch.bincount(rows * (nb + 1) + idx, minlength=n_rows * (nb + 1)).reshape(n_rows, nb + 1)[:, :nb]
+    out = to_numpy(cnt).astype(np.float64)
     if density:
         tot = out.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -89,18 +88,24 @@ def histogram(values: Any, edges: Any, unbounded: bool = False, density: bool = 
     """
     e = check_edges(edges, "edges")
     if isinstance(values, (list, tuple)):
-        rows = [torch.as_tensor(np.asarray(v, dtype=np.float64)) if not isinstance(v, torch.Tensor) else v for v in values]
-        if len(rows) == 0:
+        if len(values) == 0:
             raise ValueError("values is an empty list; accepted is at least one array.")
+        parts = [v.reshape(-1) if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1)) for v in values]
+        dev = parts[0].device
+        flat = torch.cat([p.to(device=dev, dtype=torch.float64) for p in parts])
+        rows = torch.repeat_interleave(torch.arange(len(parts), device=dev), torch.as_tensor([p.numel() for p in parts], device=dev))
+        n_rows = len(parts)
     else:
         t = torch.as_tensor(values) if not isinstance(values, torch.Tensor) else values
         if t.ndim < 1 or t.shape[0] == 0:
             raise ValueError(f"values has shape {tuple(t.shape)}; accepted is a non-empty batch (B, ...).")
-        rows = list(t.reshape(t.shape[0], -1))
-    for v in rows:
-        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
-            raise ValueError("values contain NaN or infinite entries; accepted are finite values only.")
-    return _centers(e, log_centers), _hist_rows(rows, e, unbounded, density)
+        n_rows = t.shape[0]
+        flat = t.reshape(n_rows, -1)
+        rows = torch.arange(n_rows, device=t.device).unsqueeze(1).expand_as(flat).reshape(-1)
+        flat = flat.reshape(-1)
+    if flat.is_floating_point() and not bool(torch.isfinite(flat).all()):
+        raise ValueError("values contain NaN or infinite entries; accepted are finite values only.")
+    return _centers(e, log_centers), _hist(flat, rows, n_rows, e, unbounded, density)
 
 
 def pixel_histogram(fields: Any, edges: Any, unbounded: bool = False, density: bool = False, transform=None, log_centers: bool = False):

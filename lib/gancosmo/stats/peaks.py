@@ -13,7 +13,6 @@ comparisons, exactly as lenstools' C code (``float pixel_value``) does.
 """
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
