@@ -1,4 +1,4 @@
-"""Periodic meshes in 2D or 3D: wavenumbers, cloud-in-cell painting and readout.
+"""Periodic meshes in 2D or 3D: wavenumbers, cloud-in-cell and triangular-shaped-cloud painting and readout.
 
 Positions are in grid units, i.e. in ``[0, n)`` along each axis of an ``n^d`` mesh, and
 the mesh is periodic. All functions work on the device of their inputs.
@@ -10,7 +10,7 @@ import math
 
 import torch
 
-__all__ = ["wavevectors", "cic_paint", "cic_readout", "ngp_counts", "cic_window"]
+__all__ = ["wavevectors", "cic_paint", "cic_readout", "ngp_counts", "cic_window", "tsc_paint", "tsc_readout", "tsc_window"]
 
 
 def wavevectors(n: int, ndim: int, box_size: float, device=None, dtype=torch.float32) -> list[torch.Tensor]:
@@ -53,6 +53,15 @@ def cic_window(ks: list[torch.Tensor], n: int, box_size: float) -> torch.Tensor:
     return window
 
 
+def tsc_window(ks: list[torch.Tensor], n: int, box_size: float) -> torch.Tensor:
+    """Fourier transform of the triangular-shaped-cloud assignment kernel, prod_i sinc^3(k_i dx / 2)."""
+    k_nyquist = math.pi * n / box_size
+    window = torch.ones((), device=ks[0].device, dtype=ks[0].dtype)
+    for k in ks:
+        window = window * torch.sinc(k / (2 * k_nyquist)) ** 3
+    return window
+
+
 def _corners(positions: torch.Tensor, n: int):
     """Yield (flat index, weight) of the 2^d cloud-in-cell neighbours of each particle."""
     ndim = positions.shape[1]
@@ -67,6 +76,37 @@ def _corners(positions: torch.Tensor, n: int):
         f = frac[:, axis]
         per_axis.append(((low * stride, 1 - f), (high * stride, f)))
     for offset in itertools.product((0, 1), repeat=ndim):
+        index, weight = per_axis[0][offset[0]]
+        for axis in range(1, ndim):
+            i, w = per_axis[axis][offset[axis]]
+            index = index + i
+            weight = weight * w
+        yield index, weight
+
+
+def _tsc_corners(positions: torch.Tensor, n: int):
+    """Yield (flat index, weight) of the 3^d triangular-shaped-cloud neighbours of each particle.
+
+    Along each axis the particle at distance d in [-1/2, 1/2) from its nearest node gives that
+    node (3/4 - d^2) and its two neighbours (1/2 - d)^2 / 2 and (1/2 + d)^2 / 2. The kernel is
+    continuous with a continuous first derivative, so the response to a small displacement is
+    linear wherever the particle sits.
+    """
+    ndim = positions.shape[1]
+    nearest = torch.floor(positions + 0.5)
+    d = positions - nearest
+    nearest = nearest.long()
+    per_axis = []
+    for axis in range(ndim):
+        stride = n ** (ndim - 1 - axis)
+        centre = torch.remainder(nearest[:, axis], n)
+        below = torch.where(centre == 0, n - 1, centre - 1)
+        above = torch.where(centre == n - 1, 0, centre + 1)
+        f = d[:, axis]
+        per_axis.append(
+            ((below * stride, 0.5 * (0.5 - f) ** 2), (centre * stride, 0.75 - f**2), (above * stride, 0.5 * (0.5 + f) ** 2))
+        )
+    for offset in itertools.product((0, 1, 2), repeat=ndim):
         index, weight = per_axis[0][offset[0]]
         for axis in range(1, ndim):
             i, w = per_axis[axis][offset[axis]]
@@ -118,6 +158,31 @@ def cic_readout(fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     flat = fields.reshape(fields.shape[0], -1)
     out = torch.zeros(positions.shape[0], fields.shape[0], dtype=fields.dtype, device=fields.device)
     for index, weight in _corners(positions, n):
+        out += flat[:, index].T * weight[:, None]
+    return out
+
+
+def tsc_paint(positions: torch.Tensor, n: int, mass: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """Triangular-shaped-cloud density of particles on a periodic ``n^d`` mesh.
+
+    Same arguments and result as :func:`cic_paint`, with each particle spread over 3^d cells.
+    """
+    ndim = positions.shape[1]
+    grid = torch.zeros(n**ndim, dtype=positions.dtype, device=positions.device)
+    for index, weight in _tsc_corners(positions, n):
+        grid.index_add_(0, index, weight * mass)
+    return grid.reshape((n,) * ndim)
+
+
+def tsc_readout(fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Interpolate mesh fields at particle positions with the triangular-shaped-cloud kernel.
+
+    Same arguments and result as :func:`cic_readout`.
+    """
+    n = fields.shape[-1]
+    flat = fields.reshape(fields.shape[0], -1)
+    out = torch.zeros(positions.shape[0], fields.shape[0], dtype=fields.dtype, device=fields.device)
+    for index, weight in _tsc_corners(positions, n):
         out += flat[:, index].T * weight[:, None]
     return out
 

@@ -97,7 +97,7 @@ def growth_check(cosmo, runs, box_size: float, z_ref: float, redshifts, k_max: f
     return dict(redshifts=np.array(list(redshifts)), measured=np.array([measured[z] for z in redshifts]), theory=d**2, k_max=k_max)
 
 
-def time_pm(cosmo, n_particles: int, box_size: float, n_steps: int = 30, device="cpu", repeats: int = 1) -> dict:
+def time_pm(cosmo, n_particles: int, box_size: float, n_steps: int = 30, device="cpu", repeats: int = 1, force_factor: int = 1) -> dict:
     """Wall-clock time of a full PM run (2LPT + ``n_steps`` KDK steps + one z = 0 output).
 
     Returns seconds per simulation (best of ``repeats``), per step, and the device.
@@ -113,8 +113,8 @@ def time_pm(cosmo, n_particles: int, box_size: float, n_steps: int = 30, device=
         if str(device).startswith("cuda"):
             torch.cuda.synchronize()
         start = time.perf_counter()
-        run_pm(cosmo, box_size, n_particles, [0.0], seed=0, n_steps=n_steps, device=device)
+        run_pm(cosmo, box_size, n_particles, [0.0], seed=0, n_steps=n_steps, device=device, force_factor=force_factor)
         if str(device).startswith("cuda"):
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - start)
-    return dict(n_particles=n_particles, box_size=box_size, n_steps=n_steps, device=str(device), seconds_per_sim=best, seconds_per_step=best / n_steps)
+    return dict(n_particles=n_particles, box_size=box_size, n_steps=n_steps, device=str(device), force_factor=force_factor, seconds_per_sim=best, seconds_per_step=best / n_steps)
