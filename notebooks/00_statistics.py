@@ -505,7 +505,10 @@ for r in table:
 # ## 5. Speed
 # One run, same inputs: our per-object time on a batch (one CPU thread, or the GPU) against
 # lenstools and Pylians on one core. `benchmarks/stats_speed.py --device cuda --batch 1000
-# --out results/stats_speed_gpu.json` makes the GPU table; a committed one is shown below when present.
+# --out results/statistics/stats_speed_gpu.json` makes the GPU table; the committed ones (CPU and
+# one H100, measured for this book) are shown below. On the GPU machine lenstools and Pylians
+# are not installed, so the GPU ratios divide the reference's CPU time, measured on this
+# book's 2-core build machine in the CPU run, by our GPU time (rows marked *).
 
 # %%
 import sys
@@ -521,7 +524,7 @@ elif run_benchmark:
     import stats_speed
 
     bench = stats_speed.main(["--device", str(dev), "--batch", str(cfg["n_maps"])])
-for path in sorted((ROOT / "results").glob("stats_speed*.json")):
+for path in sorted((ROOT / "results" / "statistics").glob("stats_speed*.json")):
     res = json.loads(path.read_text())
     print(f"\n{path.name}: {res['device_name']}, batch {res['batch_maps']} maps")
     for r in res["rows"]:

@@ -44,25 +44,36 @@ def wavevectors(n: int, ndim: int, box_size: float, device=None, dtype=torch.flo
     return ks
 
 
-def cic_window(ks: list[torch.Tensor], n: int, box_size: float) -> torch.Tensor:
-    """Fourier transform of the cloud-in-cell assignment kernel, prod_i sinc^2(k_i dx / 2)."""
+def _assignment_window(ks: list[torch.Tensor], n: int, box_size: float, order: int) -> torch.Tensor:
+    """prod_i sinc^order(k_i dx / 2): the Fourier transform of a B-spline assignment kernel."""
     k_nyquist = math.pi * n / box_size
     window = torch.ones((), device=ks[0].device, dtype=ks[0].dtype)
     for k in ks:
-        window = window * torch.sinc(k / (2 * k_nyquist)) ** 2
+        window = window * torch.sinc(k / (2 * k_nyquist)) ** order
     return window
+
+
+def cic_window(ks: list[torch.Tensor], n: int, box_size: float) -> torch.Tensor:
+    """Fourier transform of the cloud-in-cell assignment kernel, prod_i sinc^2(k_i dx / 2)."""
+    return _assignment_window(ks, n, box_size, 2)
 
 
 def tsc_window(ks: list[torch.Tensor], n: int, box_size: float) -> torch.Tensor:
     """Fourier transform of the triangular-shaped-cloud assignment kernel, prod_i sinc^3(k_i dx / 2)."""
-    k_nyquist = math.pi * n / box_size
-    window = torch.ones((), device=ks[0].device, dtype=ks[0].dtype)
-    for k in ks:
-        window = window * torch.sinc(k / (2 * k_nyquist)) ** 3
-    return window
+    return _assignment_window(ks, n, box_size, 3)
 
 
-def _corners(positions: torch.Tensor, n: int):
+def _tensor_product(per_axis: list[tuple]):
+    """Yield (flat index, weight) over all combinations of per-axis (index * stride, weight) choices."""
+    for choice in itertools.product(*per_axis):
+        index, weight = choice[0]
+        for i, w in choice[1:]:
+            index = index + i
+            weight = weight * w
+        yield index, weight
+
+
+def _cic_neighbours(positions: torch.Tensor, n: int):
     """Yield (flat index, weight) of the 2^d cloud-in-cell neighbours of each particle."""
     ndim = positions.shape[1]
     base = torch.floor(positions)
@@ -75,16 +86,10 @@ def _corners(positions: torch.Tensor, n: int):
         high = torch.where(low == n - 1, 0, low + 1)
         f = frac[:, axis]
         per_axis.append(((low * stride, 1 - f), (high * stride, f)))
-    for offset in itertools.product((0, 1), repeat=ndim):
-        index, weight = per_axis[0][offset[0]]
-        for axis in range(1, ndim):
-            i, w = per_axis[axis][offset[axis]]
-            index = index + i
-            weight = weight * w
-        yield index, weight
+    return _tensor_product(per_axis)
 
 
-def _tsc_corners(positions: torch.Tensor, n: int):
+def _tsc_neighbours(positions: torch.Tensor, n: int):
     """Yield (flat index, weight) of the 3^d triangular-shaped-cloud neighbours of each particle.
 
     Along each axis the particle at distance d in [-1/2, 1/2) from its nearest node gives that
@@ -103,16 +108,25 @@ def _tsc_corners(positions: torch.Tensor, n: int):
         below = torch.where(centre == 0, n - 1, centre - 1)
         above = torch.where(centre == n - 1, 0, centre + 1)
         f = d[:, axis]
-        per_axis.append(
-            ((below * stride, 0.5 * (0.5 - f) ** 2), (centre * stride, 0.75 - f**2), (above * stride, 0.5 * (0.5 + f) ** 2))
-        )
-    for offset in itertools.product((0, 1, 2), repeat=ndim):
-        index, weight = per_axis[0][offset[0]]
-        for axis in range(1, ndim):
-            i, w = per_axis[axis][offset[axis]]
-            index = index + i
-            weight = weight * w
-        yield index, weight
+        per_axis.append(((below * stride, 0.5 * (0.5 - f) ** 2), (centre * stride, 0.75 - f**2), (above * stride, 0.5 * (0.5 + f) ** 2)))
+    return _tensor_product(per_axis)
+
+
+def _paint(neighbours, positions: torch.Tensor, n: int, mass) -> torch.Tensor:
+    ndim = positions.shape[1]
+    grid = torch.zeros(n**ndim, dtype=positions.dtype, device=positions.device)
+    for index, weight in neighbours(positions, n):
+        grid.index_add_(0, index, weight * mass)
+    return grid.reshape((n,) * ndim)
+
+
+def _readout(neighbours, fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    n = fields.shape[-1]
+    flat = fields.reshape(fields.shape[0], -1)
+    out = torch.zeros(positions.shape[0], fields.shape[0], dtype=fields.dtype, device=fields.device)
+    for index, weight in neighbours(positions, n):
+        out += flat[:, index].T * weight[:, None]
+    return out
 
 
 def cic_paint(positions: torch.Tensor, n: int, mass: torch.Tensor | float = 1.0) -> torch.Tensor:
@@ -132,11 +146,7 @@ def cic_paint(positions: torch.Tensor, n: int, mass: torch.Tensor | float = 1.0)
     torch.Tensor
         ``(n,) * d`` mesh holding the mass assigned to each cell.
     """
-    ndim = positions.shape[1]
-    grid = torch.zeros(n**ndim, dtype=positions.dtype, device=positions.device)
-    for index, weight in _corners(positions, n):
-        grid.index_add_(0, index, weight * mass)
-    return grid.reshape((n,) * ndim)
+    return _paint(_cic_neighbours, positions, n, mass)
 
 
 def cic_readout(fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
@@ -154,12 +164,7 @@ def cic_readout(fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     torch.Tensor
         ``(N, C)`` interpolated values.
     """
-    n = fields.shape[-1]
-    flat = fields.reshape(fields.shape[0], -1)
-    out = torch.zeros(positions.shape[0], fields.shape[0], dtype=fields.dtype, device=fields.device)
-    for index, weight in _corners(positions, n):
-        out += flat[:, index].T * weight[:, None]
-    return out
+    return _readout(_cic_neighbours, fields, positions)
 
 
 def tsc_paint(positions: torch.Tensor, n: int, mass: torch.Tensor | float = 1.0) -> torch.Tensor:
@@ -167,11 +172,7 @@ def tsc_paint(positions: torch.Tensor, n: int, mass: torch.Tensor | float = 1.0)
 
     Same arguments and result as :func:`cic_paint`, with each particle spread over 3^d cells.
     """
-    ndim = positions.shape[1]
-    grid = torch.zeros(n**ndim, dtype=positions.dtype, device=positions.device)
-    for index, weight in _tsc_corners(positions, n):
-        grid.index_add_(0, index, weight * mass)
-    return grid.reshape((n,) * ndim)
+    return _paint(_tsc_neighbours, positions, n, mass)
 
 
 def tsc_readout(fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
@@ -179,12 +180,7 @@ def tsc_readout(fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
 
     Same arguments and result as :func:`cic_readout`.
     """
-    n = fields.shape[-1]
-    flat = fields.reshape(fields.shape[0], -1)
-    out = torch.zeros(positions.shape[0], fields.shape[0], dtype=fields.dtype, device=fields.device)
-    for index, weight in _tsc_corners(positions, n):
-        out += flat[:, index].T * weight[:, None]
-    return out
+    return _readout(_tsc_neighbours, fields, positions)
 
 
 def ngp_counts(positions: torch.Tensor, n: int) -> torch.Tensor:

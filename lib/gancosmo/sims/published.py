@@ -188,11 +188,8 @@ def _fetch(fname: str, registry: dict, base_url: str, folder: Path, progressbar)
 
 
 def _md5(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "md5").hexdigest()
 
 
 def _write_json(path: Path, payload: dict) -> None:
