@@ -299,8 +299,8 @@ plt.show()
 # | `p2` | conditional GAN | 128$^2$ maps of 5$^\circ$, 57 ($\Omega_m,\sigma_8$) | 32 / 1000 / 12,000 maps per cosmology |
 # | `p3` | 3D GAN | 64$^3$ sub-volumes, 7 redshifts | 16 / 1024 / 16,384 sub-volumes |
 # | `p4` | scalable 3D GAN | particle counts, $z=0$ | 4 64$^3$ / 30 128$^3$ / 30 256$^3$ cubes |
-# | `p5` | GAN autoencoder (3D set) | smoothed log slab histograms | 48 / 2,304 / 9,000 crops of 128$^2$ |
-# | `p5_2d` | GAN autoencoder (2D set) | native 2D PM densities | 64 / 1000 / 1000 runs of 256$^2$ |
+# | `p5` | GAN autoencoder (3D set) | smoothed log slab histograms | 48 / 6,912 / 8,991 crops of 128$^2$ |
+# | `p5_2d` | GAN autoencoder (2D set) | native 2D PM densities | 64 / 1000 / 1000 runs of 256$^2$ / 256$^2$ / 512$^2$ |
 #
 # This chapter generates P2 for four cosmologies only (the grid's centre
 # and three edges); the P2 chapter generates the full grid.

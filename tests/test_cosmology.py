@@ -83,6 +83,16 @@ def test_bad_calls(cosmo):
         cosmo.convergence_cl([100.0], nz=(np.array([1.0, 0.5]), np.array([1.0, 1.0])))
 
 
+def test_cl_accepts_any_ell_order_and_rejects_bad_ell(cosmo):
+    ell = np.array([1000.0, 300.0, 1000.0])
+    cl = cosmo.convergence_cl(ell, z_source=1.0)
+    assert cl[0] == cl[2] and np.allclose(cl[1], cosmo.convergence_cl([300.0], z_source=1.0))
+    with pytest.raises(ValueError, match="ell must be >= 0"):
+        cosmo.convergence_cl([-5.0, 10.0], z_source=1.0)
+    with pytest.raises(ValueError, match="z must be a number or an array of numbers"):
+        cosmo.growth_factor("abc")
+
+
 def test_immutable_and_hashable(cosmo):
     with pytest.raises(AttributeError):
         cosmo.omega_m = 0.4

@@ -54,6 +54,25 @@ def test_lensing_efficiency_limits():
     assert np.allclose(np.diff(chi), 128.0) and chi[-1] >= chi_s - 128 and np.all(np.diff(z) > 0)
 
 
+@pytest.mark.parametrize("source", [dict(z_source=1.0, nz=None), dict(z_source=None, nz=kids450_nz)], ids=["z_s=1", "KiDS n(z)"])
+def test_born_weights_reproduce_pyccl_limber(source):
+    """The plane weights 1.5 Omega_m (H0/c)^2 (1+z) chi q(chi), integrated in Limber form over pyccl's
+    halofit P(k), give pyccl's convergence C_ell: the maps' kernel is the theory's kernel."""
+    from gancosmo.sims.lensing import HUBBLE_OVER_C
+
+    cosmo = Cosmology(0.3, 0.8)
+    chi = np.linspace(1.0, 5500.0, 3000)
+    z = cosmo.redshift_at_distance(chi)
+    weight = 1.5 * cosmo.omega_m * HUBBLE_OVER_C**2 * (1 + z) * chi * lensing_efficiency(cosmo, chi, **source)
+    ell = np.array([100.0, 300.0, 1000.0, 3000.0])
+    cl = []
+    for l in ell:
+        k = (l + 0.5) / chi
+        pk = np.array([cosmo.pk_halofit(np.array([ki]), zi)[0] for ki, zi in zip(k[::10], z[::10])])
+        cl.append(np.trapezoid(weight[::10] ** 2 / chi[::10] ** 2 * pk, chi[::10]))
+    assert np.allclose(cl, cosmo.convergence_cl(ell, **source), rtol=5e-3)
+
+
 def test_nz_maps_and_reproducibility():
     cosmo = Cosmology(0.3, 0.8)
     kwargs = dict(n_maps=3, n_pix=32, field_deg=5.0, nz=kids450_nz, seed=4, box_size=256.0, n_particles=16, n_steps=3)

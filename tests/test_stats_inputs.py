@@ -70,3 +70,9 @@ def test_bad_input_raises_one_clear_sentence(call, words):
         assert w in msg, f"{w!r} not in {msg!r}"
     assert "accepted" in msg or "accepted" in msg.lower(), msg
     assert msg.count("\n") == 0
+
+
+def test_unknown_peak_boundary_is_rejected():
+    maps = np.random.default_rng(0).normal(size=(2, 16, 16))
+    with pytest.raises(ValueError, match="boundary must be 'periodic' or 'open'"):
+        S.peak_counts_2d(maps, np.linspace(-1, 1, 5), boundary="wrap")

@@ -105,16 +105,22 @@ def test_log_like_transforms():
     assert log_like(np.array([0.0, 2632.0 - 1e-3]), a=math.log(1e-3), b=math.log(2632.0), c=1e-3) == pytest.approx([-1.0, 1.0])
 
 
-def test_slab_images_conserve_particles():
+def test_slab_images_match_a_direct_histogram():
+    """One slab image equals numpy's 2D histogram of that slab, transformed (P5 Eq. 2) and smoothed with stride 3."""
     import torch
+    from scipy.ndimage import gaussian_filter
 
     g = torch.Generator().manual_seed(0)
     x = torch.rand(30000, 3, generator=g, dtype=torch.float64) * 90.0
     images = slab_images(x, 90.0, slabs_per_axis=2, histogram=48)
     assert images.shape == (6, 16, 16)
-    # invert the transform of the smoothed, downsampled image: mean counts per pixel preserved by smoothing in log space is
-    # not exact, but the images must all lie between the transform of 0 and of the maximum count
-    assert images.min() >= -1.0 - 1e-6 and images.max() <= 1.0
+    # slab 1 along axis 0 (index 1): particles with 45 <= x < 90, histogram over (y, z)
+    sel = x[:, 0].numpy() >= 45.0
+    counts, _, _ = np.histogram2d(x[sel, 1].numpy(), x[sel, 2].numpy(), bins=48, range=[[0, 90], [0, 90]])
+    transformed = log_like(counts, a=math.log(1e-3), b=math.log(2632.0), c=1e-3)
+    expected = gaussian_filter(transformed, sigma=3.0, mode="wrap", truncate=4.0)[::3, ::3]
+    assert np.allclose(images[1], expected, atol=1e-5)
+    assert counts.sum() == sel.sum()
 
 
 @pytest.mark.parametrize(
@@ -126,6 +132,8 @@ def test_slab_images_conserve_particles():
         (lambda: load_suite("p3", profile="smoke", source="published"), "never made public"),
         (lambda: load_suite("p4", profile="smoke", n_cube=3), "unknown option"),
         (lambda: p2_maps(profile="smoke", cosmologies=[57]), "cosmologies must be indices"),
+        (lambda: p2_maps(profile="smoke", cosmologies=[1.7]), "cosmologies must be indices"),
+        (lambda: load_suite("p1", profile="smoke", omega_m=0.5), "unknown option"),
     ],
 )
 def test_bad_input(call, message):

@@ -28,7 +28,10 @@ def _check_positive(name: str, value: float, upper: float | None = None) -> floa
 
 
 def _as_array(name: str, values, minimum: float | None = None) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers, got {values!r}.") from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite numbers, got {values!r}.")
     if minimum is not None and np.any(arr < minimum):
@@ -176,10 +179,12 @@ class Cosmology:
         """
         import pyccl
 
-        ell = _as_array("ell", ell)
+        ell = _as_array("ell", ell, minimum=0.0)
         z, n = self._source_distribution(z_source, nz)
         tracer = pyccl.WeakLensingTracer(self._ccl, dndz=(z, n))
-        return pyccl.angular_cl(self._ccl, tracer, tracer, ell)
+        # pyccl wants increasing, distinct multipoles: evaluate those and map back
+        unique, inverse = np.unique(ell, return_inverse=True)
+        return np.asarray(pyccl.angular_cl(self._ccl, tracer, tracer, unique))[inverse.ravel()]
 
     @staticmethod
     def _source_distribution(z_source, nz) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,8 @@ class Param:
     Parameters
     ----------
     kind : type or tuple of types
-        Accepted Python types (``int`` also accepts whole floats when ``float`` is not allowed).
+        Accepted Python types; ``float`` also accepts integers, ``int`` accepts integers only
+        (``True``/``False`` only where ``bool`` is listed).
     choices : tuple, optional
         Allowed values.
     low, high : float, optional

@@ -622,7 +622,8 @@ def fetch_p4_cubes(cache=None, base_url=None, registry=None, progressbar=None,
     source_md5 = (reg[P4_ARCHIVE] or "").split(":")[-1]
     final = folder / "nbody-cubes"
     manifest = _read_json(final / "manifest.json")
-    if manifest is not None and manifest.get("source_md5") == source_md5 and all(
+    if manifest is not None and manifest.get("source_md5") == source_md5 and manifest.get("key") == key \
+            and manifest.get("cube_size") == cube_size and all(
             (final / name).is_file() and (final / name).stat().st_size == size
             for name, size in manifest.get("files", {}).items()):
         return [final / name for name in sorted(manifest["files"])]

@@ -121,9 +121,9 @@ def _device(device) -> str:
 
 def _config(suite: str, profile: str, overrides: dict) -> dict:
     sizes = dict(SIZES[suite][resolve_profile(profile)])
-    unknown = set(overrides) - set(sizes) - {"seed", "cosmologies", "omega_m", "sigma8"}
+    unknown = set(overrides) - set(sizes) - {"seed"}
     if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)} for suite {suite}; accepted: {sorted(sizes) + ['seed']}.")
+        raise ValueError(f"unknown option(s) {sorted(unknown)} for suite {suite}; accepted: {', '.join(sorted(sizes) + ['seed'])}.")
     sizes.update(overrides)
     sizes.setdefault("seed", 0)
     sizes["recipe"] = RECIPE_VERSION
@@ -184,10 +184,11 @@ def p2_maps(profile: str = "cpu", device=None, progress: bool = True, cosmologie
     ``cosmology_index`` ``(n,)``, ``is_train`` ``(n,)`` bool.
     """
     grid = kids450_grid()
-    indices = list(range(len(grid))) if cosmologies is None else [int(i) for i in cosmologies]
-    if not indices or any(i < 0 or i >= len(grid) for i in indices):
+    indices = list(range(len(grid))) if cosmologies is None else list(cosmologies)
+    if not indices or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0 or i >= len(grid) for i in indices):
         raise ValueError(f"cosmologies must be indices in [0, {len(grid) - 1}] of the KiDS-450 grid, got {cosmologies!r}.")
     cfg = _config("p2", profile, overrides)
+    indices = [int(i) for i in indices]
     cfg.update(cosmologies=indices, field_deg=5.0, nz="kids450_smail_z0_0.5")
     dev = _device(device)
 

@@ -91,7 +91,7 @@ def wasserstein1(u: Any, v: Any) -> float:
 def normalized_wasserstein1(real: Any, fake: Any) -> float:
     r"""P2's normalized W1: both samples standardized by the real sample's mean and std.
 
-    A 1-sigma shift of a Gaussian gives 1; doubling its variance about 0.8 (P2, Sect. 4).
+    A 1-sigma shift of a Gaussian gives 1; doubling its standard deviation about 0.8 (P2, Sect. 4).
     """
     r, f = _flat(real, "real"), _flat(fake, "fake")
     mu, sd = r.mean(), r.std()

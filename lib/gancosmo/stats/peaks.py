@@ -64,6 +64,8 @@ def _neighbour_max(xp: torch.Tensor, r: int, spatial: tuple) -> torch.Tensor:
 
 def peak_mask(x: torch.Tensor, neighbourhood: int = 1, strict: bool = True, boundary: str = "periodic", lenstools_center: bool = False) -> torch.Tensor:
     """Boolean mask of the peaks of a batch ``(B, *spatial)`` of 2D or 3D fields."""
+    if boundary not in ("periodic", "open"):
+        raise ValueError(f"boundary must be 'periodic' or 'open', got {boundary!r}.")
     r = int(neighbourhood)
     d = x.ndim - 1
     if boundary == "periodic":

@@ -1,0 +1,178 @@
+"""The training loop: exact resume, checkpoints, divergence stop, the papers' rules, records."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gancosmo.models.cosmogan import cosmogan
+from gancosmo.train import TrainConfig, Trainer, TrainingDiverged
+from gancosmo.train.checkpoint import load
+
+DATA = torch.tanh(torch.randn(40, 32, 32, generator=torch.Generator().manual_seed(0)))
+
+
+def make(out_dir=None, data=DATA, statistic=None, callbacks=(), seed_nets=0, **kw):
+    G, D = cosmogan(base_filters=4, map_size=32, latent_dim=8, seed=seed_nets)
+    opts = dict(loss="bce", label_flip=0.2, batch_size=4, max_steps=14, latent_dim=8, progress=False, log_every=3)
+    opts.update(kw)
+    cfg = TrainConfig(out_dir=None if out_dir is None else str(out_dir), **opts)
+    return Trainer(G, D, data, cfg, statistic=statistic, callbacks=callbacks)
+
+
+def state_tensors(trainer):
+    return list(trainer.G_raw.state_dict().values()) + list(trainer.D_raw.state_dict().values())
+
+
+def assert_identical(a, b):
+    ta, tb = state_tensors(a), state_tensors(b)
+    assert len(ta) == len(tb)
+    assert all(torch.equal(x, y) for x, y in zip(ta, tb))
+
+
+@pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
+def test_stop_and_resume_is_bitwise_identical(tmp_path, loss):
+    kw = dict(lr_decay_every=5, lr_decay_factor=0.5)
+    if loss == "wgan-gp":
+        kw.update(loss="wgan-gp", label_flip=0.0, critic_steps=2, optimizer="rmsprop", overlap_weight=1.0)
+    straight = make(tmp_path / "a", **kw)
+    straight.fit()
+    # stop mid-epoch (10 batches per epoch), resume in fresh objects built from other weights
+    first = make(tmp_path / "b", **kw)
+    first.fit(stop_at=6)
+    assert first.step == 6 and 0 < first.sampler.position < first.sampler.batches_per_epoch
+    torch.manual_seed(999), np.random.seed(999)  # disturb the global RNGs: resume must restore them
+    second = make(tmp_path / "b", seed_nets=7, **kw)
+    second.fit(resume=True)
+    assert second.step == straight.step == 14
+    assert_identical(straight, second)
+    assert second.opt_g.param_groups[0]["lr"] == straight.opt_g.param_groups[0]["lr"]
+    # and a run that differs (another seed) is not identical: the comparison can fail
+    other = make(tmp_path / "c", seed=1, **kw)
+    other.fit()
+    assert not all(torch.equal(x, y) for x, y in zip(state_tensors(straight), state_tensors(other)))
+
+
+def test_crash_then_resume_from_last_checkpoint(tmp_path):
+    straight = make(tmp_path / "a")
+    straight.fit()
+
+    def crash(trainer, step):
+        if step == 8:
+            raise KeyboardInterrupt
+
+    crashed = make(tmp_path / "b", ckpt_every=3, keep_last=2, callbacks=[crash])
+    with pytest.raises(KeyboardInterrupt):
+        crashed.fit()
+    assert crashed.checkpoints.steps() == [3, 6]  # last K kept
+    assert not list((tmp_path / "b" / "checkpoints").glob(".*tmp"))  # no temp files left
+    resumed = make(tmp_path / "b", ckpt_every=3, keep_last=2)
+    resumed.fit(resume=True)
+    assert_identical(straight, resumed)
+    assert resumed.checkpoints.steps() == [12, 14]
+
+
+def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    def poison(trainer, step):
+        if step == 4:
+            with torch.no_grad():
+                trainer.G_raw.dense.weight.fill_(float("nan"))
+
+    t = make(tmp_path, ckpt_every=3, callbacks=[poison])
+    with pytest.raises(TrainingDiverged, match=r"NaN or Inf at generator step 5;.*step-00000003\.pt"):
+        t.fit()
+    assert t.checkpoints.steps() == [3]
+    state = load(t.checkpoints.latest())
+    assert all(torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point())
+
+
+def test_discriminator_skipped_when_accurate(tmp_path):
+    # P3's rule: with a threshold no accuracy can be below, D never moves; G does
+    t = make(d_accuracy_threshold=1e-9, label_flip=0.0, max_steps=3)
+    d0 = [p.clone() for p in t.D_raw.parameters()]
+    g0 = [p.clone() for p in t.G_raw.parameters()]
+    t.fit()
+    assert all(torch.equal(a, b) for a, b in zip(d0, t.D_raw.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g0, t.G_raw.parameters()))
+    assert t.history[-1]["d/d_updated"] == 0.0
+
+
+def test_epochs_and_critic_steps_set_the_length():
+    t = make(max_steps=None, epochs=2, critic_steps=2, loss="wgan-gp", label_flip=0.0)
+    assert t.total_steps == 10  # 10 batches per epoch, 2 per generator step
+    out = t.fit()
+    assert out["step"] == 10 and out["epochs"] == pytest.approx(2.0)
+    assert make(max_steps=None, epochs=0).fit()["step"] == 0
+
+
+def test_selection_statistic_keeps_best_and_leaves_training_alone(tmp_path):
+    plain = make(tmp_path / "a")
+    plain.fit()
+    values = iter([5.0, 3.0, 4.0, 1.0, 2.0] + [9.0] * 20)
+
+    def statistic(G, step):
+        G(torch.randn(4, 8))  # samples, consumes RNG and BatchNorm updates: must not matter
+        return next(values)
+
+    sel = make(tmp_path / "b", statistic=statistic, select_every=2, select_from_epoch=0.5)
+    out = sel.fit()
+    assert_identical(plain, sel)
+    assert out["best_value"] == 1.0
+    best = json.loads((tmp_path / "b" / "checkpoints" / "best.json").read_text())
+    # selection starts at epoch 0.5 = step 5; evaluated at steps 6, 8, 10, 12, 14
+    assert best == {"step": 12, "value": 1.0}
+    assert load(tmp_path / "b" / "checkpoints" / "best.pt")["step"] == 12
+
+
+def test_records_config_and_tensorboard(tmp_path):
+    t = make(tmp_path, sample_every=5, max_steps=6, tensorboard=True)
+    t.fit()
+    t.close()
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg["loss"] == "bce" and cfg["batch_size"] == 4 and cfg["world_size"] == 1
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    ev = EventAccumulator(str(tmp_path / "tensorboard"))
+    ev.Reload()
+    tags = ev.Tags()
+    assert {"loss/d", "loss/g", "lr/g", "lr/d"} <= set(tags["scalars"])
+    assert "samples" in tags["images"]
+    assert [e.step for e in ev.Scalars("loss/g")] == [3, 6]
+
+
+def test_p1_recipe():
+    cfg = TrainConfig.p1()
+    assert (cfg.loss, cfg.label_flip, cfg.optimizer, cfg.lr_g, cfg.betas, cfg.batch_size, cfg.latent_dim) == \
+        ("bce", 0.01, "adam", 2e-4, (0.5, 0.999), 64, 64)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(loss="hinge"), "unknown loss 'hinge'"),
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(label_flip=1.0), r"label_flip must be a number in \[0, 1\)"),
+    (dict(epochs=-1), "epochs must be a finite number >= 0"),
+    (dict(optimizer="sgd"), "unknown optimizer"),
+    (dict(precision="fp8"), "precision must be one of"),
+    (dict(loss="wgan-gp", label_flip=0.01), "label_flip applies to the 'bce' loss only"),
+    (dict(critic_steps=0), "critic_steps"),
+    (dict(d_accuracy_threshold=1.5), "d_accuracy_threshold"),
+    (dict(lr_g=-1e-4), "lr_g"),
+    (dict(device="tpu"), "device must be"),
+])
+def test_config_errors(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        TrainConfig(**kwargs)
+
+
+def test_data_smaller_than_a_batch():
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        make(data=DATA[:3])
+
+
+def test_resume_needs_same_world_size(tmp_path):
+    t = make(tmp_path, max_steps=2)
+    t.fit()
+    state = load(t.checkpoints.latest())
+    state["world_size"] = 2
+    with pytest.raises(ValueError, match="written by 2 process"):
+        make(tmp_path).load_state_dict(state)
