@@ -41,7 +41,7 @@
 #
 # Time to run: a few minutes with `profile="cpu"` on two cores (the default without a GPU).
 
-# %%
+# %% tags=["remove-cell"]
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
@@ -53,7 +53,7 @@ data_source = "simulated"  # "simulated" (the book's suites) or "published" (the
 run_timing = True  # measure the simulator's speed in this run
 results_dir = None  # folder to write the validation metrics (JSON) and figures (PNG) into, or None
 
-# %%
+# %% tags=["hide-input"]
 # Validate the parameters: a wrong name, type or range stops here with one clear sentence.
 from gancosmo.params import collect as _collect
 
@@ -77,7 +77,7 @@ validate(
 if device == "cuda" and not torch.cuda.is_available():
     raise ValueError("parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None.")
 
-# %%
+# %% tags=["hide-input"]
 import json
 import sys
 import time

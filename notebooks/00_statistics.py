@@ -41,7 +41,7 @@
 #
 # Time to run: under 3 minutes with `profile="cpu"` on two cores.
 
-# %%
+# %% tags=["remove-cell"]
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
@@ -54,7 +54,7 @@ n_mesh = None  # cube side in voxels (None: from the profile)
 device = None  # "cpu" or "cuda" (None: cuda when available)
 run_benchmark = True  # time ours against the references in this run
 
-# %%
+# %% tags=["hide-input"]
 # Validate the parameters: a wrong name, type or range stops here with one clear sentence.
 from gancosmo.params import collect as _collect
 
@@ -83,7 +83,7 @@ if device == "cuda" and not torch.cuda.is_available():
 # ## Set-up
 # The profile picks the sample sizes; any explicit parameter overrides it.
 
-# %%
+# %% tags=["hide-input"]
 import sys
 import time
 from pathlib import Path

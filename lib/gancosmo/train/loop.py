@@ -18,10 +18,10 @@ Example
 """
 from __future__ import annotations
 
-import copy
 import math
 import random
-from dataclasses import asdict, dataclass, fields
+import warnings
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -365,7 +365,7 @@ class Trainer:
             with torch.no_grad(), self._autocast():
                 fake = self.G(self._latent(B))
             with self._autocast():
-                loss_d, stats = self.loss.discriminator(self.D, real, fake.float() if self.amp_dtype is None else fake, self.rng)
+                loss_d, stats = self.loss.discriminator(self.D, real, fake, self.rng)
             self._flag(loss_d, 1)
             update = True
             if cfg.d_accuracy_threshold is not None:
@@ -393,7 +393,9 @@ class Trainer:
             for p in self.D_raw.parameters():
                 p.requires_grad_(True)
         self.sched_g.step()
-        self.sched_d.step()
+        with warnings.catch_warnings():  # a skipped discriminator update (P3's rule) is intended
+            warnings.simplefilter("ignore", UserWarning)
+            self.sched_d.step()
         self.step += 1
         stats.update(loss_d=loss_d.detach(), loss_g=loss_g.detach())
         return stats
