@@ -78,9 +78,9 @@ def engine_loop(G, D, data, steps, warmup, batch, device, compile_):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    ap.add_argument("--steps", type=int, default=None, help="timed generator steps (default: 100 GPU, 20 CPU)")
+    ap.add_argument("--steps", type=int, default=None, help="timed generator steps (default: 100 GPU, 10 CPU)")
     ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 10 GPU, 2 CPU)")
-    ap.add_argument("--batch", type=int, default=None, help="batch size (default: 64 GPU, 16 CPU)")
+    ap.add_argument("--batch", type=int, default=None, help="batch size (default: 64 GPU, 8 CPU)")
     ap.add_argument("--base-filters", type=int, default=None, help="network width (default: 64 GPU, 16 CPU)")
     ap.add_argument("--map-size", type=int, default=None, help="map side (default: 256 on both)")
     ap.add_argument("--compile", action="store_true", help="let the engine use torch.compile")
@@ -88,9 +88,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     gpu = device.type == "cuda"
-    steps = args.steps or (100 if gpu else 20)
+    steps = args.steps or (100 if gpu else 10)
     warmup = args.warmup if args.warmup is not None else (10 if gpu else 2)
-    batch = args.batch or (64 if gpu else 16)
+    batch = args.batch or (64 if gpu else 8)
     bf = args.base_filters or (64 if gpu else 16)
     size = args.map_size or 256
     for name, v in (("steps", steps), ("batch", batch)):
