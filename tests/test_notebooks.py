@@ -1,6 +1,4 @@
 """Chapters: jupytext pairs in sync, a validated parameters cell, smoke execution, book build."""
-import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path

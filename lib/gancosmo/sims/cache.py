@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Callable
 import h5py
 import numpy as np
 
+from ..io import atomic_replace, atomic_write_json
 from ..paths import cache_dir
 
 __all__ = ["config_key", "cached_arrays", "CacheCorruptionWarning"]
@@ -37,20 +36,6 @@ def config_key(config: dict) -> str:
 def _sha256(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _read(h5_path: Path, meta_path: Path) -> tuple[dict, dict] | None:
@@ -108,10 +93,10 @@ def cached_arrays(name: str, config: dict, build: Callable[[], dict], root: Path
                 f.create_dataset(array_name, data=np.asarray(array))
 
     meta_path.unlink(missing_ok=True)  # an entry is valid only once its JSON is back in place
-    _atomic_write(h5_path, write_h5)
+    atomic_replace(h5_path, write_h5)
     meta = dict(
         name=name, key=key, config=config, sha256=_sha256(h5_path), attrs=attrs, seconds=seconds,
         shapes={k: list(np.shape(v)) for k, v in arrays.items()},
     )
-    _atomic_write(meta_path, lambda tmp: tmp.write_text(json.dumps(meta, indent=1, sort_keys=True, default=str)))
+    atomic_write_json(meta, meta_path)
     return {k: np.asarray(v) for k, v in arrays.items()}, meta

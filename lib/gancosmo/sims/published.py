@@ -43,6 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gancosmo.io import atomic_write_json
 from gancosmo.paths import cache_dir
 
 __all__ = [
@@ -193,11 +194,7 @@ def _md5(path: Path) -> str:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    """Write JSON atomically (temporary name in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
-    with os.fdopen(fd, "w") as stream:
-        json.dump(payload, stream, indent=1)
-    os.replace(tmp, path)
+    atomic_write_json(payload, path)
 
 
 def _read_json(path: Path) -> dict | None:

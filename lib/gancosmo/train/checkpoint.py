@@ -13,43 +13,21 @@ final name.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import torch
+
+from ..io import atomic_write, atomic_write_text
 
 __all__ = ["atomic_save", "atomic_write_text", "load", "CheckpointManager"]
 
 _PATTERN = re.compile(r"^step-(\d{8,})\.pt$")
 
 
-def _atomic(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def atomic_save(obj, path) -> Path:
     """``torch.save(obj)`` to ``path`` through a temporary file and :func:`os.replace`."""
-    return _atomic(path, lambda fh: torch.save(obj, fh))
-
-
-def atomic_write_text(text: str, path) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return _atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+    return atomic_write(path, lambda fh: torch.save(obj, fh))
 
 
 def load(path, map_location="cpu") -> dict:
