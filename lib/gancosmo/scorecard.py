@@ -1,0 +1,106 @@
+"""Scorecard rows: a paper's headline number beside ours and a real-vs-real reference.
+
+A row says what was measured (``quantity``), the paper's value (a number or the paper's own
+words), our value, the same measurement made between two disjoint sets of real maps
+(``reference``: how well a perfect emulator could do with our sample sizes), the units and
+notes. Rows are written as JSON (atomically: temp file + rename) and read back as
+:class:`Row` objects.
+
+Example
+-------
+>>> rows = [Row("KS p-value, pixel intensities", paper="> 0.999", ours=0.41, reference=0.37)]
+>>> write_scorecard("scorecard_p1_cpu.json", rows, meta={"profile": "cpu"})   # doctest: +SKIP
+>>> meta, back = read_scorecard("scorecard_p1_cpu.json")                      # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .io import atomic_write_text
+
+__all__ = ["Row", "write_scorecard", "read_scorecard", "format_table", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Row:
+    """One headline number.
+
+    Parameters
+    ----------
+    quantity : str
+        What is measured, in words.
+    paper : float, str or None
+        The paper's value (a string keeps the paper's own form, e.g. ``"> 0.999"``).
+    ours : float, str or None
+        Our value.
+    reference : float, str or None
+        The same measurement between two disjoint sets of real maps.
+    units : str
+        Units (``""`` for dimensionless numbers).
+    notes : str
+        Sample sizes, caveats.
+    """
+
+    quantity: str
+    paper: Any = None
+    ours: Any = None
+    reference: Any = None
+    units: str = ""
+    notes: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.quantity, str) or not self.quantity:
+            raise ValueError(f"quantity must be a non-empty string, got {self.quantity!r}.")
+        for name in ("paper", "ours", "reference"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, (int, float, str)):
+                # numpy scalars become plain Python numbers
+                try:
+                    setattr(self, name, float(v))
+                except (TypeError, ValueError):
+                    raise ValueError(f"{name} must be a number, a string or None, got {type(v).__name__}.") from None
+
+
+def _jsonable(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v
+
+
+def write_scorecard(path: str | Path, rows: Iterable[Row], meta: dict | None = None) -> Path:
+    """Write ``rows`` (and run metadata ``meta``) to ``path`` as JSON, atomically."""
+    payload = dict(schema=SCHEMA_VERSION, meta=meta or {},
+                   rows=[{k: _jsonable(v) for k, v in asdict(r).items()} for r in rows])
+    return atomic_write_text(json.dumps(payload, indent=1, default=float), path)
+
+
+def read_scorecard(path: str | Path) -> tuple[dict, list[Row]]:
+    """Read a scorecard written by :func:`write_scorecard`: ``(meta, rows)``."""
+    payload = json.loads(Path(path).read_text())
+    if payload.get("schema") != SCHEMA_VERSION:
+        raise ValueError(f"{path} has scorecard schema {payload.get('schema')!r}; this version reads {SCHEMA_VERSION}.")
+    return payload.get("meta", {}), [Row(**r) for r in payload["rows"]]
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) < 1e6):
+        return f"{int(v)}"
+    return f"{v:.3g}"
+
+
+def format_table(rows: Iterable[Row]) -> str:
+    """A Markdown table of the rows (for ``IPython.display.Markdown``)."""
+    lines = ["| Quantity | Paper | Ours | Real vs real | Units | Notes |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.quantity} | {_fmt(r.paper)} | {_fmt(r.ours)} | {_fmt(r.reference)} | {r.units} | {r.notes} |")
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""P1 evaluation pipeline (gancosmo.evaluation.p1), scorecard JSON, and chapter 01's parameter checks."""
+from pathlib import Path
+
+import numpy as np
+import papermill
+import pytest
+import torch
+
+from gancosmo.evaluation import p1 as E
+from gancosmo.models.cosmogan import cosmogan
+from gancosmo.scorecard import Row, format_table, read_scorecard, write_scorecard
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "notebooks" / "01_cosmogan.ipynb"
+
+
+def _spectra(n=200, bins=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(-9.0, 0.1, (n, bins))
+
+
+def test_chi2_zero_for_identical_and_grows_with_shift():
+    a = _spectra()
+    assert E.chi2_histogram_distance(a, a) == 0.0
+    values = [E.chi2_histogram_distance(a + s, a) for s in (0.0, 0.05, 0.1, 0.2, 1.0)]
+    assert values[0] == 0.0
+    assert all(v2 > v1 for v1, v2 in zip(values, values[1:]))
+    assert values[-1] == pytest.approx(2.0)  # no overlap at all
+
+
+def test_chi2_small_for_independent_samples_of_one_distribution():
+    assert E.chi2_histogram_distance(_spectra(seed=1), _spectra(seed=2)) < E.chi2_histogram_distance(_spectra(seed=1) + 0.1, _spectra(seed=2))
+
+
+def test_chi2_rejects_mismatched_bins():
+    with pytest.raises(ValueError, match="same bins"):
+        E.chi2_histogram_distance(np.zeros((4, 3)), np.zeros((4, 2)))
+
+
+def test_selector_keeps_best_state():
+    G, _ = cosmogan("smoke", seed=0)
+    dev = np.random.default_rng(0).normal(0, 0.01, (16, 64, 64)).astype(np.float32)
+    sel = E.ChiSquaredSelector(dev, 0.2, n_samples=8)
+    v = sel(G, 3)
+    assert np.isfinite(v) and sel.best_step == 3 and set(sel.best_state) == set(G.state_dict())
+
+
+def test_scorecard_round_trip(tmp_path):
+    rows = [Row("KS p", paper="> 0.999", ours=np.float64(0.42), reference=0.5, notes="n = 10"),
+            Row("speed", paper=68.3, ours=120, units="maps/s"), Row("nan value", ours=float("nan"))]
+    path = write_scorecard(tmp_path / "sub" / "scorecard_p1_smoke.json", rows, meta=dict(profile="smoke"))
+    meta, back = read_scorecard(path)
+    assert meta == dict(profile="smoke")
+    assert back[:2] == rows[:2] and isinstance(back[0].ours, float)
+    assert back[2].ours == "nan"
+    assert not list(path.parent.glob("*.tmp"))
+    assert "| KS p | > 0.999 | 0.42 | 0.5 |" in format_table(back)
+
+
+def test_split_disjoint_and_complete():
+    for n in (3, 8, 256, 1001):
+        parts = E.split_parents(n, seed=5)
+        allidx = np.concatenate(list(parts.values()))
+        assert len(allidx) == n and len(np.unique(allidx)) == n
+        assert all(len(v) >= 1 for v in parts.values())
+    with pytest.raises(ValueError):
+        E.split_parents(2)
+
+
+def test_tiles_follow_parents():
+    maps = np.arange(3 * 8 * 8, dtype=np.float32).reshape(3, 8, 8)
+    tiles = E.tile_maps(maps, 4)
+    assert tiles.shape == (12, 4, 4)
+    np.testing.assert_array_equal(tiles[0], maps[0, :4, :4])
+    np.testing.assert_array_equal(tiles[5], maps[1, :4, 4:])
+    data = E.prepare_data(np.random.default_rng(0).normal(size=(8, 8, 8)), np.zeros((2, 8, 8)), 4)
+    sets = [set(map(bytes, getattr(data, k).reshape(len(getattr(data, k)), -1).view(np.uint8))) for k in ("training", "validation", "development")]
+    assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
+    assert data.side_deg == pytest.approx(E.FIELD_DEG / 2)
+
+
+def test_slerp_endpoints_and_norms():
+    g = torch.Generator().manual_seed(0)
+    z0, z1 = torch.randn(2, 64, generator=g)
+    path = E.slerp(z0, z1, np.linspace(0, 1, 9))
+    torch.testing.assert_close(path[0], z0, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(path[-1], z1, atol=1e-5, rtol=1e-5)
+    # equal-norm endpoints stay on the sphere all along the path
+    u0, u1 = z0 / z0.norm() * 8, z1 / z1.norm() * 8
+    norms = E.slerp(u0, u1, np.linspace(0, 1, 9)).norm(dim=1)
+    torch.testing.assert_close(norms, torch.full_like(norms, 8.0), atol=1e-4, rtol=1e-4)
+    # parallel vectors: linear
+    torch.testing.assert_close(E.slerp(z0, 2 * z0, [0.5])[0], 1.5 * z0, atol=1e-5, rtol=1e-5)
+
+
+def test_interpolate_and_generate_shapes():
+    G, _ = cosmogan("smoke", seed=0)
+    assert E.interpolate(G, n_rows=2, n_steps=3).shape == (2, 3, 64, 64)
+    a, b = E.generate(G, 5, batch_size=2, seed=1), E.generate(G, 5, batch_size=2, seed=1)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (5, 64, 64) and G.training
+
+
+def test_pixel_ks_real_vs_real_not_rejected():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 0.01, (200, 16, 16)), rng.normal(0, 0.01, (200, 16, 16))
+    assert E.pixel_comparison(a, b)["ks_p"] > 0.05
+    assert E.pixel_comparison(a, b + 0.01)["ks_p"] < 1e-6
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        (dict(profile="smoke", batch_size=0), "parameter 'batch_size' must be an integer with 1 <= value"),
+        (dict(profile="smoke", loss="hinge"), "parameter 'loss' must be one of 'bce', 'wgan-gp'"),
+        (dict(profile="smoke", label_flip=1.0), "parameter 'label_flip' must be a number with 0 <= value < 1"),
+        (dict(profile="smoke", label_flip=-0.1), "parameter 'label_flip' must be a number"),
+        (dict(profile="smoke", epochs=-1), "parameter 'epochs' must be a number with 0 <= value"),
+        (dict(profile="smoke", loss="wgan-gp"), "parameter 'label_flip' applies to loss 'bce' only"),
+    ],
+)
+def test_chapter_bad_parameters_stop_in_validation_cell(parameters, message, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GANCOSMO_CACHE", str(cache))
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(str(CHAPTER), str(tmp_path / "out.ipynb"), parameters=parameters, kernel_name="python3",
+                                   cwd=str(CHAPTER.parent), progress_bar=False, log_output=False)
+    assert "ParameterError" in error.value.ename and message in error.value.evalue
+    assert not cache.exists() or not any(cache.rglob("*.h5")), "nothing may be generated before validation"
