@@ -79,23 +79,21 @@ if device == "cuda" and not torch.cuda.is_available():
 
 # %% tags=["hide-input"]
 import json
-import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-if "ipykernel" in sys.modules and matplotlib.get_backend().lower() == "agg":
-    matplotlib.use("module://matplotlib_inline.backend_inline")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from gancosmo.cosmology import Cosmology, kids450_nz
+from gancosmo.paths import committed_results
 from gancosmo.sims import convergence_maps, load_suite, resolve_profile, run_pm
 from gancosmo.sims import suites as S
 from gancosmo.sims.validation import VALIDATION_SIZES, growth_check, measured_cl, pk_against_theory, time_pm
+from gancosmo.viz.common import show_figures_inline
 from gancosmo.viz.simulations import image_gallery, plot_cl_validation, plot_growth_check, plot_pk_validation
 
+show_figures_inline()
 profile = resolve_profile(profile)
 device = device or ("cuda" if torch.cuda.is_available() else "cpu")
 sizes = VALIDATION_SIZES[profile]
@@ -370,9 +368,7 @@ rows.append((f"{3 * lens['n_maps']} convergence maps (3 sets)", device, f"{3 * l
 for name, suite in suites.items():
     if "seconds" in suite.meta:
         rows.append((f"suite {name} ({profile})", device, "", f"{suite.meta['seconds']:.1f} s"))
-gpu_file = Path("..") / "results" / "simulations" / "pm_speed_gpu.json"
-if not gpu_file.exists():
-    gpu_file = Path("results") / "simulations" / "pm_speed_gpu.json"
+gpu_file = committed_results() / "simulations" / "pm_speed_gpu.json"
 if gpu_file.exists():
     gpu = json.loads(gpu_file.read_text())
     for r in gpu["pm"]:
@@ -402,9 +398,7 @@ if results_dir is not None:
 # %%
 from IPython.display import Image, display
 
-committed = Path("..") / "results" / "simulations"
-if not committed.exists():
-    committed = Path("results") / "simulations"
+committed = committed_results() / "simulations"
 gpu_json = committed / "validation_gpu.json"
 if gpu_json.exists():
     ref = json.loads(gpu_json.read_text())

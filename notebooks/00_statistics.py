@@ -84,20 +84,18 @@ if device == "cuda" and not torch.cuda.is_available():
 # The profile picks the sample sizes; any explicit parameter overrides it.
 
 # %% tags=["hide-input"]
-import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-if "ipykernel" in sys.modules and matplotlib.get_backend().lower() == "agg":
-    # MPLBACKEND=Agg (set for headless runs) would drop the figures from the executed notebook
-    matplotlib.use("module://matplotlib_inline.backend_inline")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import gancosmo
 from gancosmo import stats as S
+from gancosmo.paths import committed_results
+from gancosmo.viz.common import show_figures_inline
+
+show_figures_inline()
 from gancosmo.stats import fields
 
 resolved = profile if profile != "auto" else ("gpu" if torch.cuda.is_available() else "cpu")
@@ -524,7 +522,7 @@ elif run_benchmark:
     import stats_speed
 
     bench = stats_speed.main(["--device", str(dev), "--batch", str(cfg["n_maps"])])
-for path in sorted((ROOT / "results" / "statistics").glob("stats_speed*.json")):
+for path in sorted((committed_results() / "statistics").glob("stats_speed*.json")):
     res = json.loads(path.read_text())
     print(f"\n{path.name}: {res['device_name']}, batch {res['batch_maps']} maps")
     for r in res["rows"]:

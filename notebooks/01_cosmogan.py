@@ -91,15 +91,9 @@ if device == "cuda" and not torch.cuda.is_available():
     raise ParameterError("parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None.")
 
 # %% tags=["hide-input"]
-import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-if "ipykernel" in sys.modules and matplotlib.get_backend().lower() == "agg":
-    matplotlib.use("module://matplotlib_inline.backend_inline")
-import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
@@ -110,6 +104,9 @@ from gancosmo.sims import load_suite, resolve_profile
 from gancosmo.stats import power_spectrum_2d
 from gancosmo.train import TrainConfig, Trainer
 from gancosmo.viz import cosmogan as V
+from gancosmo.viz.common import show_figures_inline
+
+show_figures_inline()
 
 t_start = time.perf_counter()
 profile = resolve_profile(profile)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir"]
+__all__ = ["cache_dir", "committed_results"]
 
 
 def cache_dir() -> Path:
@@ -13,3 +13,8 @@ def cache_dir() -> Path:
     path = Path(root) if root else Path.home() / ".cache" / "gancosmo"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def committed_results() -> Path:
+    """The repository's ``results/`` folder: small committed outputs of GPU runs shown by the book."""
+    return Path(__file__).resolve().parents[2] / "results"

@@ -3,21 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .common import plain_log_ticks, pyplot
+
 __all__ = ["map_gallery", "plot_training", "plot_pixel_histogram", "plot_power", "plot_correlations",
            "plot_minkowski", "plot_minkowski_distributions", "plot_nearest", "plot_interpolation"]
-
-
-def _plt():
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _plain_log_x(*axes) -> None:
-    from matplotlib.ticker import NullFormatter
-
-    for ax in axes:
-        ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _limits(maps):
@@ -26,7 +15,7 @@ def _limits(maps):
 
 def map_gallery(real: np.ndarray, fake: np.ndarray, side_deg: float, n: int = 5, title: str = ""):
     """Fig. 1: ``n`` validation maps (top) and ``n`` GAN maps (bottom), one colour scale."""
-    plt = _plt()
+    plt = pyplot()
     n = min(n, len(real), len(fake))
     vmin, vmax = _limits(real[:n])
     fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.6), squeeze=False)
@@ -44,7 +33,7 @@ def map_gallery(real: np.ndarray, fake: np.ndarray, side_deg: float, n: int = 5,
 
 def plot_training(history: list[dict], selection: list[tuple[int, float]], best_step: int | None, title: str):
     """Losses per logged step and the chi-squared model-selection statistic."""
-    plt = _plt()
+    plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
     steps = [h["step"] for h in history]
     a.plot(steps, [h["loss/d"] for h in history], label="discriminator")
@@ -64,7 +53,7 @@ def plot_training(history: list[dict], selection: list[tuple[int, float]], best_
 
 def plot_pixel_histogram(res: dict, n_real: int, n_fake: int, title: str):
     """Fig. 2: pixel-intensity densities of validation and GAN maps."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(res["centers"], res["real"], "ks", ms=3, label=f"validation ({n_real} maps)")
     ax.plot(res["centers"], res["fake"], "o", mfc="none", color="C3", ms=4, label=f"GAN ({n_fake} maps)")
@@ -77,7 +66,7 @@ def plot_pixel_histogram(res: dict, n_real: int, n_fake: int, title: str):
 
 def plot_power(res: dict, n_real: int, n_fake: int, title: str):
     """Fig. 3: mean +- std bands of l(l+1)C_l/2pi and the per-mode bootstrapped p-values."""
-    plt = _plt()
+    plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     ell = res["ell"]
     w = ell * (ell + 1) / (2 * np.pi)
@@ -94,14 +83,14 @@ def plot_power(res: dict, n_real: int, n_fake: int, title: str):
     b.set(xscale="log", xlabel=r"multipole $\ell$", ylabel="median bootstrapped p-value", ylim=(-0.02, 1.02),
           title=f"per-mode two-sample tests ({len(ell)} modes)")
     b.legend(fontsize=8)
-    _plain_log_x(a, b)
+    plain_log_ticks(a, b)
     fig.tight_layout()
     return fig
 
 
 def plot_correlations(res: dict, ell: np.ndarray, counts: dict, title: str):
     """Fig. 4: correlation matrices of validation and GAN C_ell, their difference, and validation - auxiliary."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     ext = (ell[0], ell[-1], ell[0], ell[-1])
     panels = [(res["validation"], f"validation ({counts['validation']})", (-1, 1)), (res["gan"], f"GAN ({counts['gan']})", (-1, 1)),
@@ -122,7 +111,7 @@ _MF = (r"$V_0$ (area fraction)", r"$V_1$ (boundary length density)", r"$V_2$ (Eu
 
 def plot_minkowski(res: dict, n_real: int, n_fake: int, title: str):
     """Fig. 5: mean +- std bands of V0, V1, V2 over 19 thresholds, with bootstrapped KS p-values."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     for i, ax in enumerate(axes):
         for v, color, label in ((res["real"][i], "k", f"validation ({n_real})"), (res["fake"][i], "C3", f"GAN ({n_fake})")):
@@ -139,7 +128,7 @@ def plot_minkowski(res: dict, n_real: int, n_fake: int, title: str):
 
 def plot_minkowski_distributions(res: dict, title: str, which=(4, 9, 14)):
     """Fig. 6: histograms of each functional at 3 equidistant thresholds."""
-    plt = _plt()
+    plt = pyplot()
     which = [w for w in which if w < len(res["nu"])]
     fig, axes = plt.subplots(3, len(which), figsize=(3.6 * len(which), 8), squeeze=False)
     for i in range(3):
@@ -161,7 +150,7 @@ def plot_minkowski_distributions(res: dict, title: str, which=(4, 9, 14)):
 
 def plot_nearest(generated: np.ndarray, training: np.ndarray, nn: dict, side_deg: float, title: str, n: int = 4):
     """Fig. 7: generated maps (top), nearest training maps by pixel L2 and by power-spectrum L2, and their spectra."""
-    plt = _plt()
+    plt = pyplot()
     n = min(n, len(generated))
     from ..stats import power_spectrum_2d
 
@@ -179,7 +168,7 @@ def plot_nearest(generated: np.ndarray, training: np.ndarray, nn: dict, side_deg
         axes[3, i].loglog(ell, cl[0], color="C3", label="GAN")
         axes[3, i].loglog(ell, cl[1], color="k", ls="--", label="nearest training")
         axes[3, i].set_xlabel(r"$\ell$")
-        _plain_log_x(axes[3, i])
+        plain_log_ticks(axes[3, i])
     axes[3, 0].set_ylabel(r"$C_\ell$ [sr]")
     axes[3, 0].legend(fontsize=7)
     fig.suptitle(title)
@@ -189,7 +178,7 @@ def plot_nearest(generated: np.ndarray, training: np.ndarray, nn: dict, side_deg
 
 def plot_interpolation(rows: np.ndarray, side_deg: float, title: str):
     """Fig. 8: maps along slerp paths between two latent vectors, one path per row."""
-    plt = _plt()
+    plt = pyplot()
     nr, ns = rows.shape[:2]
     vmin, vmax = _limits(rows)
     fig, axes = plt.subplots(nr, ns, figsize=(1.6 * ns, 1.7 * nr), squeeze=False)

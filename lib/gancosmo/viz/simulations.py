@@ -3,19 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .common import plain_log_ticks, pyplot
+
 __all__ = ["plot_pk_validation", "plot_growth_check", "plot_cl_validation", "image_gallery"]
-
-
-def _plt():
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _plain_log_ticks(ax) -> None:
-    from matplotlib.ticker import NullFormatter
-
-    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_pk_validation(results: dict, title: str):
@@ -28,7 +18,7 @@ def plot_pk_validation(results: dict, title: str):
     title : str
         Figure title (say the run size and the number of runs).
     """
-    plt = _plt()
+    plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw=dict(height_ratios=(2, 1)))
     colors = plt.cm.viridis(np.linspace(0, 0.85, len(results)))
     for color, (z, r) in zip(colors, sorted(results.items())):
@@ -43,7 +33,7 @@ def plot_pk_validation(results: dict, title: str):
     bottom.axhspan(0.85, 1.15, color="0.9", label="±15%")
     bottom.axhline(1, color="k", lw=0.8)
     bottom.set(xscale="log", xlabel=r"$k$ [$h$/Mpc]", ylabel=r"$P_{\rm PM} / P_{\rm halofit}$", ylim=(0.4, 1.6))
-    _plain_log_ticks(bottom)
+    plain_log_ticks(bottom)
     bottom.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -51,7 +41,7 @@ def plot_pk_validation(results: dict, title: str):
 
 def plot_growth_check(check: dict, z_ref: float, title: str):
     """Measured large-scale power ratios P(z)/P(z_ref) per run against (D(z)/D(z_ref))^2."""
-    plt = _plt()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     z = check["redshifts"]
     for i in range(check["measured"].shape[1]):
@@ -78,7 +68,7 @@ def plot_cl_validation(curves: list[dict], title: str, ell_max: float | None = N
     ell_max : float, optional
         Resolution limit to mark on the figure.
     """
-    plt = _plt()
+    plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw=dict(height_ratios=(2, 1)))
     for curve in curves:
         ell, cl = curve["ell"], curve["cl"]
@@ -96,7 +86,7 @@ def plot_cl_validation(curves: list[dict], title: str, ell_max: float | None = N
         for ax in (top, bottom):
             ax.axvline(ell_max, color="r", ls="--", lw=0.8, label=rf"stated $\ell_{{\max}}$ = {ell_max:g}" if ax is bottom else None)
     bottom.set(xscale="log", xlabel=r"multipole $\ell$", ylabel="simulated / theory", ylim=(0, 1.6))
-    _plain_log_ticks(bottom)
+    plain_log_ticks(bottom)
     bottom.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -116,7 +106,7 @@ def image_gallery(images, titles, extent: float, unit: str, label: str, suptitle
     label : str
         Colour-bar label (the quantity shown).
     """
-    plt = _plt()
+    plt = pyplot()
     images = [np.asarray(im) for im in images]
     vmin = np.percentile(np.concatenate([im.ravel() for im in images]), 1) if vmin is None else vmin
     vmax = np.percentile(np.concatenate([im.ravel() for im in images]), 99.5) if vmax is None else vmax
