@@ -238,9 +238,14 @@ class Trainer:
     ----------
     generator, discriminator : nn.Module
         ``G(z)`` takes ``(B, latent_dim)`` latents; ``D(x)`` returns ``(B,)`` logits / scores.
-    data : torch.Tensor, numpy.ndarray or Dataset
+        Conditional networks (``data`` given as ``(samples, labels)``) are called as
+        ``G(z, y)`` and ``D(x, y)``.
+    data : torch.Tensor, numpy.ndarray, Dataset, or a pair ``(samples, labels)``
         Training samples, batch first. Arrays and tensors are indexed directly (and moved
-        to the GPU once when training there); datasets are read item by item.
+        to the GPU once when training there); datasets are read item by item. A pair of
+        arrays makes the run conditional: ``labels`` ``(N,)`` or ``(N, c)`` (P2: Omega_m,
+        sigma_8; P3: redshift) go with each sample; the fake batch of a discriminator step
+        uses the labels of its real batch, the generator step those of the last real batch.
     config : TrainConfig
     statistic : callable, optional
         Model selection: ``statistic(generator, step) -> float``, lower is better (P1:
@@ -251,11 +256,16 @@ class Trainer:
         ``latent_sampler(n, latent_dim, device, generator) -> z`` (default: standard normal).
     callbacks : sequence of callables, optional
         ``callback(trainer, step)`` after every generator step (tests use it to interrupt).
+    augment : callable, optional
+        ``augment(x, generator) -> x`` applied to every real batch (channel axis included),
+        drawing its random choices from the trainer's CPU generator so that a resumed run
+        repeats them (see :mod:`gancosmo.data.augment`: P2's flips and 90-degree rotations,
+        P3's 48 cube symmetries).
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data, config: TrainConfig,
                  statistic: Callable | None = None, latent_sampler: Callable | None = None,
-                 callbacks: Sequence[Callable] = ()):
+                 callbacks: Sequence[Callable] = (), augment: Callable | None = None):
         if not isinstance(config, TrainConfig):
             raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}.")
         config.validate()
@@ -269,6 +279,7 @@ class Trainer:
         fused = cuda if cfg.fused is None else cfg.fused
         self.statistic, self.callbacks = statistic, list(callbacks)
         self.latent_sampler = latent_sampler or normal_latent
+        self.augment = augment
 
         rank = self.dist.rank
         torch.manual_seed(cfg.seed + 1000 * rank)
@@ -278,6 +289,16 @@ class Trainer:
         self.z_rng = torch.Generator(device=dev).manual_seed(cfg.seed * 104729 + rank + 1)
 
         # data
+        self.labels = None
+        if isinstance(data, tuple):
+            if len(data) != 2:
+                raise ValueError(f"conditional data must be a pair (samples, labels), got a tuple of {len(data)}.")
+            data, labels = data
+            labels = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels).float()
+            labels = labels[:, None] if labels.dim() == 1 else labels
+            if labels.dim() != 2 or len(labels) != len(data):
+                raise ValueError(f"labels must have shape (N,) or (N, c) with N = {len(data)} samples, got {tuple(labels.shape)}.")
+            self.labels = labels.to(dev)
         if isinstance(data, (torch.Tensor, np.ndarray)):
             data = torch.as_tensor(data)
             if cuda:
@@ -340,13 +361,31 @@ class Trainer:
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None)
 
-    def _real_batch(self) -> torch.Tensor:
-        x = fetch(self.data, self.sampler.next_batch()).to(self.device, non_blocking=True).float()
+    @property
+    def conditional(self) -> bool:
+        """True when the data carry labels (networks called as ``G(z, y)``, ``D(x, y)``)."""
+        return self.labels is not None
+
+    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        idx = self.sampler.next_batch()
+        x = fetch(self.data, idx).to(self.device, non_blocking=True).float()
         if self.config.add_channel:
             x = x.unsqueeze(1)
+        if self.augment is not None:
+            x = self.augment(x, self.rng)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        y = None if self.labels is None else self.labels[torch.from_numpy(np.ascontiguousarray(idx)).to(self.labels.device)]
+        return x, y
+
+    @staticmethod
+    def _bind(net, y):
+        """``net`` itself (unconditional) or ``x -> net(x, y)``: what the losses call."""
+        return net if y is None else (lambda x: net(x, y))
+
+    def _generate(self, net, n: int, y):
+        z = self._latent(n)
+        return net(z) if y is None else net(z, y)
 
     def _latent(self, n: int) -> torch.Tensor:
         return self.latent_sampler(n, self.config.latent_dim, self.device, self.z_rng)
@@ -361,11 +400,11 @@ class Trainer:
         cfg, B = self.config, self.config.batch_size
         self.G.train(), self.D.train()
         for _ in range(cfg.critic_steps):
-            real = self._real_batch()
+            real, y = self._real_batch()
             with torch.no_grad(), self._autocast():
-                fake = self.G(self._latent(B))
+                fake = self._generate(self.G, B, y)
             with self._autocast():
-                loss_d, stats = self.loss.discriminator(self.D, real, fake, self.rng)
+                loss_d, stats = self.loss.discriminator(self._bind(self.D, y), real, fake, self.rng)
             self._flag(loss_d, 1)
             update = True
             if cfg.d_accuracy_threshold is not None:
@@ -382,8 +421,8 @@ class Trainer:
             p.requires_grad_(False)
         try:
             with self._autocast():
-                fake = self.G(self._latent(B))
-                loss_g = self.loss.generator(self.D_for_g, fake)
+                fake = self._generate(self.G, B, y)
+                loss_g = self.loss.generator(self._bind(self.D_for_g, y), fake)
             self._flag(loss_g, 2)
             self.opt_g.zero_grad(set_to_none=True)
             self.scaler_g.scale(loss_g).backward()
@@ -508,11 +547,15 @@ class Trainer:
         if self._fixed_z is None:
             g = torch.Generator().manual_seed(12345)
             self._fixed_z = self.latent_sampler(16, self.config.latent_dim, "cpu", g).to(self.device)
+            if self.conditional:  # 16 labels spread over the data set
+                pick = torch.linspace(0, len(self.labels) - 1, 16).round().long().to(self.labels.device)
+                self._fixed_y = self.labels[pick]
 
         def draw():
             self.G_raw.eval()
             with torch.no_grad(), self._autocast():
-                return self.G_raw(self._fixed_z).float()
+                out = self.G_raw(self._fixed_z) if not self.conditional else self.G_raw(self._fixed_z, self._fixed_y)
+                return out.float()
         self.logger.images("samples", self._isolated(draw), self.step)
 
     # ------------------------------------------------------------------ the loop
