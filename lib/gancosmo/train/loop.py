@@ -91,8 +91,9 @@ class TrainConfig:
         ``auto``: bf16 autocast on CUDA, fp32 on the CPU.
     channels_last, fused : bool or None
         None = on for CUDA, off for the CPU.
-    compile : bool
-        Wrap the networks in ``torch.compile``.
+    compile : bool or str
+        Wrap the networks in ``torch.compile`` (True: the default ``"inductor"`` backend; a
+        string names another backend, e.g. ``"aot_eager"`` to check the wrapping cheaply).
     out_dir : str or None
         Run folder: ``config.json``, ``checkpoints/``, ``tensorboard/``. None = keep nothing.
     ckpt_every : int
@@ -139,7 +140,7 @@ class TrainConfig:
     precision: str = "auto"
     channels_last: bool | None = None
     fused: bool | None = None
-    compile: bool = False
+    compile: bool | str = False
     out_dir: str | None = None
     ckpt_every: int = 0
     keep_last: int = 3
@@ -219,6 +220,8 @@ class TrainConfig:
         number("select_from_epoch", 0)
         if self.log_every == 0:
             raise ValueError("log_every must be an integer >= 1, got 0.")
+        if not isinstance(self.compile, (bool, str)) or isinstance(self.compile, str) and not self.compile:
+            raise ValueError(f"compile must be true/false or the name of a torch.compile backend, got {self.compile!r}.")
         if self.device is not None and str(self.device).split(":")[0] not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu', 'cuda' or None, got {self.device!r}.")
 
@@ -321,8 +324,9 @@ class Trainer:
             G, D = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
         self.D_for_g = self.D_raw
         if cfg.compile:
-            G, D = torch.compile(G), torch.compile(D)
-            self.D_for_g = torch.compile(self.D_raw)
+            backend = "inductor" if cfg.compile is True else cfg.compile
+            G, D = torch.compile(G, backend=backend), torch.compile(D, backend=backend)
+            self.D_for_g = torch.compile(self.D_raw, backend=backend)
         self.G, self.D = G, D
 
         # optimisation
@@ -431,9 +435,9 @@ class Trainer:
         finally:
             for p in self.D_raw.parameters():
                 p.requires_grad_(True)
-        self.sched_g.step()
-        with warnings.catch_warnings():  # a skipped discriminator update (P3's rule) is intended
+        with warnings.catch_warnings():  # a skipped update (P3's rule, an fp16 overflow) is intended
             warnings.simplefilter("ignore", UserWarning)
+            self.sched_g.step()
             self.sched_d.step()
         self.step += 1
         stats.update(loss_d=loss_d.detach(), loss_g=loss_g.detach())
