@@ -137,7 +137,7 @@ figures = {}
 # the field to 0.217 deg, so the lowest multipole rises from $\ell\approx 416$ to 1663.
 
 # %%
-suite = load_suite("p1", profile=profile, device=device, progress=False)
+suite = load_suite("p1", profile=profile, device=device, progress=False, **sizes["suite"])
 aux_suite = load_suite("p1", profile=profile, device=device, progress=False, seed=seed + 1000, **sizes["aux"])
 maps = suite["maps"]
 inside = float(np.mean(np.abs(maps) <= 1))
@@ -307,6 +307,24 @@ print(f"median nearest-training log C_ell L2: GAN {np.median(nn_fake['power_dist
 figures["fig7_nearest"] = V.plot_nearest(fake, data.training, nn_fake, data.side_deg, f"P1 Fig. 7 re-made, profile {profile}", n=n_nn)
 
 # %% [markdown]
+# P1 also applied the *birthday paradox* test: a generator that could make only $N$
+# distinct maps would repeat itself in a batch of about $\sqrt{N}$ draws, and P1 estimated
+# that its generator makes at least a billion distinct maps. Our version counts, in batches
+# of generated maps as large as the validation set, the pairs closer than half the closest
+# pair of validation maps (pixel L2 after 4$\times$4 averaging). A batch of $m$ maps can
+# only certify a support of order $m^2$; P1's billion needed tens of thousands of maps.
+
+# %%
+birthday = E.birthday_paradox(fake, val, pool=4)
+if birthday["n_duplicate_pairs"]:
+    print(f"{birthday['n_duplicate_pairs']} near-duplicate pairs in {birthday['pairs_examined']:,} pairs: "
+          f"about {birthday['support_estimate']:.3g} distinct maps")
+else:
+    print(f"no near-duplicate pair in {birthday['pairs_examined']:,} pairs of generated maps (batches of {birthday['batch']}; "
+          f"closest generated pair {birthday['closest_generated']:.4f}, threshold {birthday['threshold']:.4f}): "
+          f"at least {birthday['support_lower_bound_95']:.3g} distinct maps (95% confidence; P1: >= 1e9)")
+
+# %% [markdown]
 # ## 10. Latent interpolation (Fig. 8)
 # Maps along spherical linear interpolations (slerp) between two random latent vectors,
 # which stay on the shell where a 64-dimensional Gaussian puts its mass. A smooth morph means
@@ -344,14 +362,15 @@ for res, other in ((ours, fake_b), (ref, val_b)):
     res["power"] = E.power_comparison(val_a, other, data.side_deg, n_boot=sizes["n_boot"], seed=seed)
     res["minkowski"] = E.minkowski_comparison(val_a, other, thresholds, n_boot=sizes["n_boot"], seed=seed)
 rows = E.scorecard_rows(ours, ref, corr, speed, dict(real=len(val_a), fake=len(fake_b), reference=len(val_b),
-                                                     validation=len(val), auxiliary=len(data.auxiliary), map_size=G.map_size))
+                                                     validation=len(val), auxiliary=len(data.auxiliary), map_size=G.map_size),
+                        birthday=birthday)
 display(Markdown(format_table(rows)))
 
 # %%
 meta = dict(paper="P1", profile=profile, device=device, torch=torch.__version__, seed=seed, sizes={k: v for k, v in sizes.items()},
             train_steps=result["step"], train_seconds=train_seconds, selected_step=selector.best_step,
             selected_chi2=selector.best_value, generator_parameters=count_parameters(G), data=data.summary(),
-            pixels_inside_unit=inside, chapter_seconds=time.perf_counter() - t_start)
+            pixels_inside_unit=inside, birthday=birthday, chapter_seconds=time.perf_counter() - t_start)
 if results_dir is not None:
     out = Path(results_dir)
     write_scorecard(out / f"scorecard_p1_{profile}.json", rows, meta)

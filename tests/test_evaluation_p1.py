@@ -57,6 +57,27 @@ def test_scorecard_round_trip(tmp_path):
     assert "| KS p | > 0.999 | 0.42 | 0.5 |" in format_table(back)
 
 
+def test_collect_scorecards_orders_and_names_bad_files(tmp_path):
+    from gancosmo.scorecard import collect_scorecards
+
+    write_scorecard(tmp_path / "p2" / "scorecard_p2_gpu.json", [Row("a", ours=1.0)], meta=dict(paper="P2", profile="gpu"))
+    write_scorecard(tmp_path / "p1" / "scorecard_p1_gpu.json", [Row("b", ours=2.0)], meta=dict(paper="P1", profile="gpu"))
+    write_scorecard(tmp_path / "p1" / "scorecard_p1_cpu.json", [Row("c", ours=3.0)], meta=dict(paper="P1", profile="cpu"))
+    found = collect_scorecards(tmp_path)
+    assert [(m["paper"], m["profile"]) for _, m, _ in found] == [("P1", "cpu"), ("P1", "gpu"), ("P2", "gpu")]
+    assert found[0][2][0].ours == 3.0
+    (tmp_path / "p1" / "scorecard_p1_paper.json").write_text("{not json")
+    with pytest.raises(ValueError, match="scorecard_p1_paper.json is not a readable scorecard"):
+        collect_scorecards(tmp_path)
+
+
+def test_committed_scorecards_are_readable():
+    from gancosmo.scorecard import collect_scorecards
+
+    for path, meta, rows in collect_scorecards():
+        assert rows and meta.get("paper") and meta.get("profile"), path
+
+
 def test_split_disjoint_and_complete():
     for n in (3, 8, 256, 1001):
         parts = E.split_parents(n, seed=5)
@@ -127,3 +148,34 @@ def test_chapter_bad_parameters_stop_in_validation_cell(parameters, message, tmp
                                    cwd=str(CHAPTER.parent), progress_bar=False, log_output=False)
     assert "ParameterError" in error.value.ename and message in error.value.evalue
     assert not cache.exists() or not any(cache.rglob("*.h5")), "nothing may be generated before validation"
+
+
+def test_birthday_paradox_recovers_a_small_support():
+    rng = np.random.default_rng(0)
+    atoms = rng.normal(size=(40, 16, 16)).astype(np.float32)
+    draws = atoms[rng.integers(0, 40, 400)] + rng.normal(0, 1e-3, (400, 16, 16)).astype(np.float32)
+    real = rng.normal(size=(200, 16, 16)).astype(np.float32)
+    b = E.birthday_paradox(draws, real, pool=1, device="cpu")
+    # 400 draws from 40 equally likely maps: about 400*399/80 = 1995 coinciding pairs
+    assert b["support_estimate"] == pytest.approx(40, rel=0.15)
+    assert b["support_lower_bound_95"] is None
+
+
+def test_birthday_paradox_bound_for_distinct_maps():
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(100, 16, 16)), rng.normal(size=(300, 16, 16))
+    b = E.birthday_paradox(fake, real, pool=2, device="cpu")
+    assert b["n_duplicate_pairs"] == 0 and b["support_estimate"] is None
+    assert b["batch"] == 100 and b["pairs_examined"] == 3 * 100 * 99 // 2
+    assert b["support_lower_bound_95"] == pytest.approx(3 * 100 * 99 / 6)
+    assert b["closest_generated"] > 0
+
+
+def test_pairwise_min_distances_matches_brute_force():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(30, 8, 8))
+    d = np.sqrt(((x[:, None] - x[None]) ** 2).sum((2, 3)))
+    np.fill_diagonal(d, np.inf)
+    assert np.allclose(E.pairwise_min_distances(x, pool=1, chunk=7, device="cpu"), d.min(1))
+    with pytest.raises(ValueError, match="at least 2 maps"):
+        E.pairwise_min_distances(x[:1], pool=1)

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from .io import atomic_write_text
 
-__all__ = ["Row", "write_scorecard", "read_scorecard", "format_table", "SCHEMA_VERSION"]
+__all__ = ["Row", "write_scorecard", "read_scorecard", "format_table", "collect_scorecards", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
@@ -104,3 +104,24 @@ def format_table(rows: Iterable[Row]) -> str:
     for r in rows:
         lines.append(f"| {r.quantity} | {_fmt(r.paper)} | {_fmt(r.ours)} | {_fmt(r.reference)} | {r.units} | {r.notes} |")
     return "\n".join(lines)
+
+
+def collect_scorecards(root: str | Path | None = None) -> list[tuple[Path, dict, list[Row]]]:
+    """Every ``scorecard_*.json`` under ``root`` (default: the committed ``results/``), read.
+
+    Returns ``(path, meta, rows)`` sorted by paper, then profile (smoke, cpu, gpu, paper),
+    then file name. A file that cannot be read raises a :class:`ValueError` naming it.
+    """
+    from .paths import committed_results
+
+    root = Path(root) if root is not None else committed_results()
+    order = {"smoke": 0, "cpu": 1, "gpu": 2, "paper": 3}
+    found = []
+    for path in sorted(root.rglob("scorecard_*.json")):
+        try:
+            meta, rows = read_scorecard(path)
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} is not a readable scorecard ({error}); rewrite it with write_scorecard.") from error
+        found.append((path, meta, rows))
+    found.sort(key=lambda t: (str(t[1].get("paper", "")), order.get(t[1].get("profile"), 9), t[0].name))
+    return found

@@ -26,7 +26,7 @@ __all__ = [
     "ell_edges", "log_power", "chi2_histogram_distance", "ChiSquaredSelector", "generate",
     "pixel_comparison", "power_comparison", "correlation_comparison", "minkowski_thresholds",
     "minkowski_comparison", "nearest_training", "slerp", "interpolate", "generation_speed",
-    "scorecard_rows", "PAPER",
+    "pairwise_min_distances", "birthday_paradox", "scorecard_rows", "PAPER",
 ]
 
 #: Side of P1's 256-pixel maps in degrees (256 px crops of 1024 px maps over 12 deg^2).
@@ -37,21 +37,26 @@ PAPER_PIX = 256
 PAPER = dict(
     pixel_ks_p="> 0.999", n_modes=248, ps_ks_099=236, ps_ad_099=205, ps_ks_095=10, ps_ad_095=26,
     corr_gan_val=0.10, corr_val_aux=0.07, n_mf=57, mf_ks_095=40, mf_ad_095=32,
-    maps_per_s=1024 / 15.0, g_params_rows=12_824_449, g_params_printed="12.3M", d_params="4.4M",
+    maps_per_s=1024 / 15.0, distinct_maps=1e9, g_params_rows=12_824_449, g_params_printed="12.3M", d_params="4.4M",
 )
 
 #: Per-profile sizes of the chapter (training, evaluation). ``map_size`` < 256 means the
 #: 256-pixel suite maps are cut into non-overlapping tiles of that side (the pixel scale,
-#: hence the physics per pixel, is kept; the field shrinks).
+#: hence the physics per pixel, is kept; the field shrinks). ``suite`` overrides the P1
+#: suite's size for this chapter. The ``gpu`` run is sized by arithmetic from the measured
+#: exploratory H100 run (3,200 steps of 64 maps in 94 s with model selection, 2,180 maps/s):
+#: 88 epochs of 20,480 training maps = 28,160 steps, about 14 min of training, plus about
+#: 2 min to simulate 32,768 maps and 4 min of evaluation.
 PROFILES = {
     "smoke": dict(base_filters=8, map_size=64, epochs=1.0, select_epochs=0.5, select_every=1, batch_size=16,
-                  n_select=32, n_generate=64, n_boot=5, n_nn=4, aux=dict(n_maps=8, n_sims=1), speed_maps=64),
+                  n_select=32, n_generate=64, n_boot=5, n_nn=4, aux=dict(n_maps=8, n_sims=1), speed_maps=64, suite={}),
     "cpu": dict(base_filters=8, map_size=64, epochs=48.0, select_epochs=2.0, select_every=5, batch_size=64,
-                n_select=512, n_generate=1024, n_boot=20, n_nn=4, aux=dict(n_maps=128, n_sims=1), speed_maps=1024),
-    "gpu": dict(base_filters=64, map_size=256, epochs=40.0, select_epochs=2.0, select_every=10, batch_size=64,
-                n_select=1024, n_generate=6400, n_boot=20, n_nn=4, aux=dict(n_maps=1024, n_sims=2), speed_maps=6400),
+                n_select=512, n_generate=1024, n_boot=20, n_nn=4, aux=dict(n_maps=128, n_sims=1), speed_maps=1024, suite={}),
+    "gpu": dict(base_filters=64, map_size=256, epochs=88.0, select_epochs=2.0, select_every=10, batch_size=64,
+                n_select=1024, n_generate=6400, n_boot=20, n_nn=4, aux=dict(n_maps=1024, n_sims=2), speed_maps=6400,
+                suite=dict(n_maps=32768)),
     "paper": dict(base_filters=64, map_size=256, epochs=47.0, select_epochs=2.0, select_every=1, batch_size=64,
-                  n_select=6400, n_generate=6400, n_boot=100, n_nn=4, aux=dict(n_maps=1000, n_sims=5), speed_maps=6400),
+                  n_select=6400, n_generate=6400, n_boot=100, n_nn=4, aux=dict(n_maps=1000, n_sims=5), speed_maps=6400, suite={}),
 }
 
 SPLIT_FRACTIONS = (0.625, 0.25, 0.125)  # training, validation, development (of the parent maps)
@@ -333,17 +338,89 @@ def generation_speed(G, n_maps: int, batch_size: int = 256) -> dict:
     return dict(n_maps=n_maps, seconds=dt, maps_per_s=n_maps / dt, device=str(dev))
 
 
+def _pooled(maps, pool: int, device) -> torch.Tensor:
+    x = torch.as_tensor(np.asarray(maps, dtype=np.float32), device=device)[:, None]
+    if pool > 1:
+        x = torch.nn.functional.avg_pool2d(x, pool)
+    return x.flatten(1).double()
+
+
+def pairwise_min_distances(maps, pool: int = 4, chunk: int = 1024, device=None) -> np.ndarray:
+    """For each map, the L2 distance to its nearest *other* map of the same set, ``(N,)``.
+
+    Distances are taken between ``pool x pool``-averaged maps (average pooling only brings
+    maps closer, so a pair that is not close after pooling is not close before), in chunks
+    of ``chunk`` rows on ``device`` (default: CUDA when available).
+    """
+    if pool < 1 or int(pool) != pool:
+        raise ValueError(f"pool must be a positive integer, got {pool!r}.")
+    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    x = _pooled(maps, int(pool), dev)
+    if len(x) < 2:
+        raise ValueError(f"need at least 2 maps to measure distances between them, got {len(x)}.")
+    sq = (x * x).sum(1)
+    out = torch.empty(len(x), dtype=torch.float64, device=dev)
+    for s in range(0, len(x), chunk):
+        d2 = (sq[s:s + chunk, None] + sq[None, :] - 2 * x[s:s + chunk] @ x.T).clamp_min(0)
+        rows = torch.arange(s, min(s + chunk, len(x)), device=dev)
+        d2[rows - s, rows] = float("inf")
+        out[s:s + chunk] = d2.min(1).values.sqrt()
+    return out.cpu().numpy()
+
+
+def birthday_paradox(generated, real, pool: int = 4, fraction: float = 0.5, device=None) -> dict:
+    """How many distinct maps can the generator make? A birthday-paradox estimate (P1 Sect. 3).
+
+    If a generator could only produce ``N`` equally likely maps, a batch of ``m`` draws would
+    hold on average ``m (m - 1) / (2 N)`` coinciding pairs. The generated maps are cut into
+    batches of ``m = min(len(real), len(generated))``; within each batch we count
+    *near-duplicate* pairs: pairs closer (in pooled pixel L2) than ``fraction`` times the
+    closest pair among the ``m`` real maps, a scale that distinct maps of the real
+    distribution do not reach. With ``n`` such pairs over ``P`` examined pairs the support
+    is estimated as ``P / n``; with none, the 95% Poisson upper limit of 3 expected pairs
+    gives the lower bound ``P / 3``. A batch of ``m`` maps can only certify a support of
+    order ``m^2``, which is why P1's bound needed many maps.
+
+    Returns
+    -------
+    dict
+        ``n_generated``, ``n_real``, ``batch``, ``threshold``, ``closest_generated``,
+        ``pairs_examined``, ``n_duplicate_pairs``, ``support_estimate`` (None when no pair
+        was found), ``support_lower_bound_95`` (None when pairs were found), ``pool``.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}.")
+    m = min(len(real), len(generated))
+    if m < 2:
+        raise ValueError(f"need at least 2 real and 2 generated maps, got {len(real)} and {len(generated)}.")
+    threshold = fraction * float(pairwise_min_distances(real[:m], pool, device=device).min())
+    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    n_pairs, closest, examined = 0, float("inf"), 0
+    for a in range(0, len(generated) - m + 1, m):
+        x = _pooled(generated[a:a + m], int(pool), dev)
+        sq = (x * x).sum(1)
+        d = (sq[:, None] + sq[None, :] - 2 * x @ x.T).clamp_min(0).sqrt()
+        d = d[torch.triu(torch.ones(m, m, dtype=torch.bool, device=dev), diagonal=1)]
+        closest = min(closest, float(d.min()))
+        n_pairs += int((d < threshold).sum())
+        examined += m * (m - 1) // 2
+    return dict(n_generated=len(generated), n_real=len(real), batch=m, threshold=threshold, closest_generated=closest,
+                pairs_examined=examined, n_duplicate_pairs=n_pairs, support_estimate=examined / n_pairs if n_pairs else None,
+                support_lower_bound_95=examined / 3.0 if not n_pairs else None, pool=int(pool))
+
+
 # -------------------------------------------------------------------------- scorecard
 def _frac(p: np.ndarray, level: float) -> float:
     return float(np.mean(np.asarray(p) > level))
 
 
-def scorecard_rows(ours: dict, ref: dict, corr: dict, speed: dict, n: dict) -> list[Row]:
+def scorecard_rows(ours: dict, ref: dict, corr: dict, speed: dict, n: dict, birthday: dict | None = None) -> list[Row]:
     """Scorecard rows of P1's headline numbers.
 
     ``ours`` and ``ref`` hold ``pixel``, ``power``, ``minkowski`` results of
     GAN-vs-validation-half-A and validation-half-B-vs-A (the same sample sizes); ``corr``
-    is :func:`correlation_comparison`; ``n`` holds the sample sizes for the notes.
+    is :func:`correlation_comparison`; ``n`` holds the sample sizes for the notes;
+    ``birthday`` is :func:`birthday_paradox` (optional).
     """
     pw, pr = ours["power"], ref["power"]
     nm = len(pw["ks"])
@@ -360,6 +437,9 @@ def scorecard_rows(ours: dict, ref: dict, corr: dict, speed: dict, n: dict) -> l
             _frac(pw["ks"], 0.95), _frac(pr["ks"], 0.95), "", "P1: 246 of 248"),
         Row("Fraction of modes with bootstrapped AD p > 0.2 (Fig. 3)", None,
             _frac(pw["ad"], 0.2), _frac(pr["ad"], 0.2), "", "our stand-in for P1's AD rows (capped scale)"),
+        Row("Median over modes of the bootstrapped KS p-value (Fig. 3)", None,
+            float(np.median(pw["ks"])), float(np.median(pr["ks"])), "",
+            "P1's p > 0.99 counts are not reached even real vs real with our sample sizes; the median compares GAN and reference directly"),
         Row("Max |difference| of C_ell correlation matrices, validation vs GAN (Fig. 4)", PAPER["corr_gan_val"],
             corr["max_diff_gan"], corr["max_diff_aux"], "", "reference = validation vs auxiliary set (P1: 0.07)"),
         Row("Max |difference| of C_ell correlation matrices, validation vs auxiliary (Fig. 4)", PAPER["corr_val_aux"],
@@ -368,7 +448,16 @@ def scorecard_rows(ours: dict, ref: dict, corr: dict, speed: dict, n: dict) -> l
             _frac(mw["ks"], 0.95), _frac(mr["ks"], 0.95), "", f"P1: 40 of 57; {sizes}"),
         Row("Fraction of Minkowski tests with AD p > 0.2 (Figs. 5-6)", None,
             _frac(mw["ad"], 0.2), _frac(mr["ad"], 0.2), "", "P1: AD p > 0.95 for 32 of 57 (not reachable with scipy's cap)"),
+        Row("Median over the 57 Minkowski tests of the bootstrapped KS p-value (Figs. 5-6)", None,
+            float(np.median(mw["ks"])), float(np.median(mr["ks"])), "", sizes),
         Row("Generation speed (Sect. 3.1)", PAPER["maps_per_s"], speed["maps_per_s"], None, "maps/s",
             f"ours: {speed['n_maps']} maps of {n['map_size']}^2 px on {speed['device']}; P1: 1024 maps of 256^2 in ~15 s on a Titan X Pascal"),
     ]
+    if birthday is not None:
+        b = birthday
+        ours_support = b["support_estimate"] if b["n_duplicate_pairs"] else f">= {b['support_lower_bound_95']:.3g}"
+        rows.append(Row("Distinct maps the generator can make (birthday paradox, Sect. 3)", ">= 1e9", ours_support, None, "maps",
+                        f"{b['n_duplicate_pairs']} near-duplicate pairs in {b['pairs_examined']:,} pairs of generated maps (batches of {b['batch']}; "
+                        f"closer than half the closest pair of {b['batch']} real maps, {b['pool']}x{b['pool']}-pooled pixel L2); "
+                        f"a batch of m maps can only certify about m^2"))
     return rows
