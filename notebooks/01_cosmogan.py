@@ -346,15 +346,14 @@ print(f"{speed['n_maps']} maps of {G.map_size}^2 px in {speed['seconds']:.2f} s 
 # %% [markdown]
 # ## 12. Scorecard
 # Each P1 headline number beside ours. The *real vs real* column repeats the test between
-# two disjoint halves of the validation maps (split by parent map), with the GAN compared to
-# the first half using as many maps as the second half holds: what a perfect emulator would
-# score with our sample sizes. The tests are done with our sample sizes; p-value thresholds
-# mean less with few maps.
+# two disjoint halves of the validation maps (parent maps dealt alternately, so that both
+# halves sample every simulation: maps of one simulation share its large-scale structure),
+# with the GAN compared to the first half using as many maps as the second half holds: what
+# a perfect emulator would score with our sample sizes. p-value thresholds mean less with
+# few maps.
 
 # %%
-half = len(data.parents["validation"]) // 2
-tiles_per_map = (maps.shape[-1] // sizes["map_size"]) ** 2
-val_a, val_b = val[: half * tiles_per_map], val[half * tiles_per_map:]
+val_a, val_b = data.validation_halves()
 fake_b = fake[: len(val_b)]
 ours, ref = {}, {}
 for res, other in ((ours, fake_b), (ref, val_b)):

@@ -179,3 +179,13 @@ def test_pairwise_min_distances_matches_brute_force():
     assert np.allclose(E.pairwise_min_distances(x, pool=1, chunk=7, device="cpu"), d.min(1))
     with pytest.raises(ValueError, match="at least 2 maps"):
         E.pairwise_min_distances(x[:1], pool=1)
+
+
+def test_validation_halves_alternate_parents():
+    maps = np.stack([np.full((8, 8), i, np.float32) for i in range(30)])
+    data = E.prepare_data(maps, maps[:3], map_size=4, seed=0)
+    a, b = data.validation_halves()
+    parents = data.parents["validation"]
+    assert len(a) + len(b) == len(data.validation)
+    # tiles keep their parent: each block of 4 tiles carries one parent's value, alternating
+    assert np.array_equal(a[::4, 0, 0], parents[0::2]) and np.array_equal(b[::4, 0, 0], parents[1::2])

@@ -110,6 +110,22 @@ class P1Data:
     side_deg: float
     parents: dict = field(default_factory=dict)
 
+    def validation_halves(self) -> tuple[np.ndarray, np.ndarray]:
+        """Two disjoint halves of the validation tiles for the real-vs-real reference.
+
+        Parent maps are dealt alternately (in index order) to the two halves, and tiles
+        follow their parent. Maps of one simulation share its large-scale structure, and
+        the suite stores the maps of each simulation together, so alternating is what makes
+        both halves sample every simulation alike; a first-half/second-half cut would
+        compare different simulations and make even real maps look inconsistent.
+        """
+        n_parents = len(self.parents["validation"])
+        if n_parents < 2:
+            raise ValueError(f"the real-vs-real reference needs at least 2 validation maps, got {n_parents}.")
+        per = len(self.validation) // n_parents
+        tiles = self.validation.reshape(n_parents, per, *self.validation.shape[1:])
+        return tiles[0::2].reshape(-1, *self.validation.shape[1:]), tiles[1::2].reshape(-1, *self.validation.shape[1:])
+
     def summary(self) -> str:
         return ", ".join(f"{k} {len(getattr(self, k))}" for k in ("training", "validation", "development", "auxiliary")) + \
             f" maps of {self.training.shape[-1]}^2 px, {self.side_deg:.4f} deg side"
