@@ -361,6 +361,11 @@ def _pooled(maps, pool: int, device) -> torch.Tensor:
     return x.flatten(1).double()
 
 
+def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``(len(a), len(b))`` squared L2 distances between the rows of ``a`` and ``b``."""
+    return ((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T).clamp_min(0)
+
+
 def pairwise_min_distances(maps, pool: int = 4, chunk: int = 1024, device=None) -> np.ndarray:
     """For each map, the L2 distance to its nearest *other* map of the same set, ``(N,)``.
 
@@ -374,10 +379,9 @@ def pairwise_min_distances(maps, pool: int = 4, chunk: int = 1024, device=None) 
     x = _pooled(maps, int(pool), dev)
     if len(x) < 2:
         raise ValueError(f"need at least 2 maps to measure distances between them, got {len(x)}.")
-    sq = (x * x).sum(1)
     out = torch.empty(len(x), dtype=torch.float64, device=dev)
     for s in range(0, len(x), chunk):
-        d2 = (sq[s:s + chunk, None] + sq[None, :] - 2 * x[s:s + chunk] @ x.T).clamp_min(0)
+        d2 = _squared_distances(x[s:s + chunk], x)
         rows = torch.arange(s, min(s + chunk, len(x)), device=dev)
         d2[rows - s, rows] = float("inf")
         out[s:s + chunk] = d2.min(1).values.sqrt()
@@ -414,8 +418,7 @@ def birthday_paradox(generated, real, pool: int = 4, fraction: float = 0.5, devi
     n_pairs, closest, examined = 0, float("inf"), 0
     for a in range(0, len(generated) - m + 1, m):
         x = _pooled(generated[a:a + m], int(pool), dev)
-        sq = (x * x).sum(1)
-        d = (sq[:, None] + sq[None, :] - 2 * x @ x.T).clamp_min(0).sqrt()
+        d = _squared_distances(x, x).sqrt()
         d = d[torch.triu(torch.ones(m, m, dtype=torch.bool, device=dev), diagonal=1)]
         closest = min(closest, float(d.min()))
         n_pairs += int((d < threshold).sum())
