@@ -256,6 +256,13 @@ figures["fig2_pixels"] = V.plot_pixel_histogram(pix, len(val), len(fake), f"P1 F
 # $\pm$ standard deviation; right: the median over bootstrap rounds of the two-sample KS and
 # Anderson-Darling p-values at each mode. scipy caps Anderson-Darling p-values at 0.25, so
 # P1's "AD p > 0.99" cannot be reproduced as such.
+#
+# What to look for: the generator's four stride-2 transposed convolutions with 5$\times$5
+# kernels overlap unevenly, which imprints a periodic "checkerboard" pattern with periods of
+# 2 and 4 pixels, i.e. excess power at the Nyquist multipole and at half of it. A briefly
+# trained generator shows these as narrow spikes at the right end of the left panel (the
+# `cpu` run committed in `results/p1/` has 100 times the real power at the Nyquist mode);
+# P1's long training removed them.
 
 # %%
 power = E.power_comparison(val, fake, data.side_deg, n_boot=sizes["n_boot"], seed=seed)
