@@ -9,7 +9,7 @@ export GANCOSMO_CACHE ?= $(CURDIR)/.cache/gancosmo
 export PYTHONHASHSEED := 0
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv data book test oracle notebooks clean
+.PHONY: venv data book test oracle notebooks clean browser
 
 venv: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ book: venv data
 
 test: venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# Headless Chromium for the browser test of the static widgets (Debian's package, installed when missing).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	else SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); $$SUDO apt-get update && $$SUDO apt-get install -y chromium; fi
 
 # Rebuild the pinned lenstools 1.2 environment (.venv-oracle) and regenerate the golden files
 # that the statistics tests compare against (tests/golden/stats).

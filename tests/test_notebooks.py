@@ -85,5 +85,6 @@ def test_book_builds(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = tmp_path / "out" / "_build" / "html"
-    for page in ("book/intro.html", "notebooks/00_simulations.html", "notebooks/00_statistics.html", "notebooks/01_cosmogan.html", "book/references.html"):
+    for page in ("book/intro.html", "notebooks/00_simulations.html", "notebooks/00_statistics.html", "notebooks/01_cosmogan.html",
+                 "notebooks/02_conditional_massmaps.html", "notebooks/03_3d_gan.html", "book/scorecard.html", "book/references.html"):
         assert (html / page).exists(), page
