@@ -92,14 +92,13 @@ if device == "cuda" and not torch.cuda.is_available():
 
 # %% tags=["hide-input"]
 import time
-from pathlib import Path
 
 import numpy as np
 from IPython.display import Markdown, display
 
 from gancosmo.evaluation import p1 as E
 from gancosmo.models.cosmogan import cosmogan, count_parameters
-from gancosmo.scorecard import format_table, write_scorecard
+from gancosmo.scorecard import format_table, save_chapter_results
 from gancosmo.sims import load_suite, resolve_profile
 from gancosmo.stats import power_spectrum_2d
 from gancosmo.train import TrainConfig, Trainer
@@ -378,11 +377,7 @@ meta = dict(paper="P1", profile=profile, device=device, torch=torch.__version__,
             selected_chi2=selector.best_value, generator_parameters=count_parameters(G), data=data.summary(),
             pixels_inside_unit=inside, birthday=birthday, chapter_seconds=time.perf_counter() - t_start)
 if results_dir is not None:
-    out = Path(results_dir)
-    write_scorecard(out / f"scorecard_p1_{profile}.json", rows, meta)
-    for name, figure in figures.items():
-        figure.savefig(out / f"{name}_{profile}.png", dpi=90, bbox_inches="tight")
-    print(f"wrote scorecard_p1_{profile}.json and {len(figures)} figures to {out}")
+    save_chapter_results(results_dir, "p1", profile, rows, meta, figures, dpi=90)
 print(f"chapter ran in {time.perf_counter() - t_start:.0f} s")
 
 # %% [markdown]

@@ -113,7 +113,6 @@ if not inside_training_hull(explore_omega_m, explore_sigma8)[0]:
 
 # %% tags=["hide-input"]
 import time
-from pathlib import Path
 
 import numpy as np
 from gancosmo.cosmology import Cosmology, kids450_nz
@@ -127,7 +126,7 @@ from gancosmo.models.regressor import (
     split_regressor_data,
     train_regressor,
 )
-from gancosmo.scorecard import format_table, write_scorecard
+from gancosmo.scorecard import format_table, save_chapter_results
 from gancosmo.sims import resolve_profile
 from gancosmo.sims.suites import kids450_grid, p2_maps
 from gancosmo.stats import power_spectrum_2d
@@ -365,11 +364,7 @@ meta = dict(paper="P2", profile=profile, device=device, torch=torch.__version__,
             fid_formula=fid_formula, sizes={k: v for k, v in sizes.items()}, cosmologies=len(use), train_steps=result["step"],
             train_seconds=train_seconds, regressor_mse=reg_mse, chapter_seconds=time.perf_counter() - t_start)
 if results_dir is not None:
-    out = Path(results_dir)
-    write_scorecard(out / f"scorecard_p2_{profile}.json", rows, meta)
-    for name, figure in figures.items():
-        figure.savefig(out / f"{name}_{profile}.png", dpi=80, bbox_inches="tight")
-    print(f"wrote scorecard_p2_{profile}.json and {len(figures)} figures to {out}")
+    save_chapter_results(results_dir, "p2", profile, rows, meta, figures, dpi=80)
 print(f"chapter ran in {time.perf_counter() - t_start:.0f} s")
 
 # %% [markdown]

@@ -112,7 +112,6 @@ if device == "cuda" and not torch.cuda.is_available():
 
 # %% tags=["hide-input"]
 import time
-from pathlib import Path
 
 import numpy as np
 from IPython.display import Markdown, display
@@ -122,7 +121,7 @@ from gancosmo.data.augment import octahedral3d
 from gancosmo.evaluation import p3 as E
 from gancosmo.models.dcgan3d import PAPER_G_PARAMETERS, count_parameters, dcgan3d, table1_parameter_count
 from gancosmo.models.priors import calibrate_width, make_sampler, prior_variance
-from gancosmo.scorecard import format_table, write_scorecard
+from gancosmo.scorecard import format_table, save_chapter_results
 from gancosmo.sims import load_suite, resolve_profile
 from gancosmo.sims.suites import P3_COSMOLOGY, P3_EVAL_REDSHIFTS, P3_REDSHIFTS
 from gancosmo.train import TrainConfig
@@ -515,12 +514,7 @@ meta = dict(paper="P3", profile=profile, device=device, torch=torch.__version__,
             train={n: dict(steps=t["result"]["step"], seconds=t["seconds"], best_step=t["selector"].best_step) for n, t in trained.items()},
             chapter_seconds=time.perf_counter() - t_start)
 if results_dir is not None:
-    out = Path(results_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_scorecard(out / f"scorecard_p3_{profile}.json", rows, meta)
-    for name, figure in figures.items():
-        figure.savefig(out / f"{name}_{profile}.png", dpi=90, bbox_inches="tight")
-    print(f"wrote scorecard_p3_{profile}.json and {len(figures)} figures to {out}")
+    save_chapter_results(results_dir, "p3", profile, rows, meta, figures, dpi=90)
 print(f"chapter ran in {time.perf_counter() - t_start:.0f} s")
 
 # %% [markdown]

@@ -71,6 +71,24 @@ def test_collect_scorecards_orders_and_names_bad_files(tmp_path):
         collect_scorecards(tmp_path)
 
 
+def test_save_chapter_results_writes_scorecard_and_figures(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gancosmo.scorecard import save_chapter_results
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = save_chapter_results(tmp_path / "new", "p9", "cpu", [Row("x", ours=1.0)], dict(paper="P9", profile="cpu"), {"fig1": fig})
+    plt.close(fig)
+    assert path == tmp_path / "new" / "scorecard_p9_cpu.json" and read_scorecard(path)[1][0].ours == 1.0
+    png = tmp_path / "new" / "fig1_cpu.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in png.parent.iterdir()) == ["fig1_cpu.png", "scorecard_p9_cpu.json"]
+
+
 def test_committed_scorecards_are_readable():
     from gancosmo.scorecard import collect_scorecards
 

@@ -22,7 +22,8 @@ from typing import Any, Iterable
 
 from .io import atomic_write_text
 
-__all__ = ["Row", "write_scorecard", "read_scorecard", "format_table", "collect_scorecards", "SCHEMA_VERSION"]
+__all__ = ["Row", "write_scorecard", "read_scorecard", "format_table", "collect_scorecards", "save_chapter_results",
+           "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
@@ -125,3 +126,34 @@ def collect_scorecards(root: str | Path | None = None) -> list[tuple[Path, dict,
         found.append((path, meta, rows))
     found.sort(key=lambda t: (str(t[1].get("paper", "")), order.get(t[1].get("profile"), 9), t[0].name))
     return found
+
+
+def save_chapter_results(results_dir: str | Path, paper: str, profile: str, rows: Iterable[Row], meta: dict,
+                         figures: dict, dpi: int = 90) -> Path:
+    """Write a chapter's ``scorecard_{paper}_{profile}.json`` and its figures ``{name}_{profile}.png``.
+
+    Parameters
+    ----------
+    results_dir : path
+        Folder (created when missing), e.g. ``results/p1``.
+    paper : str
+        Short key of the paper (``"p1"``).
+    figures : dict
+        ``name -> matplotlib Figure``.
+
+    Returns
+    -------
+    Path
+        The scorecard file. The figures are written through a temporary file and renamed,
+        like the scorecard, so an interrupted run leaves no half-written image.
+    """
+    out = Path(results_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = write_scorecard(out / f"scorecard_{paper}_{profile}.json", list(rows), meta)
+    for name, figure in figures.items():
+        target = out / f"{name}_{profile}.png"
+        tmp = target.with_name(target.name + ".tmp")
+        figure.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+        tmp.replace(target)
+    print(f"wrote {path.name} and {len(figures)} figures to {out}")
+    return path
