@@ -55,13 +55,13 @@ _before_parameters = set(globals())  # names that exist before the parameters ce
 # %% tags=["parameters"]
 profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
 seed = 0  # seed of the networks, the training runs and the generated samples
-kappa = 45.0  # scaling c(x) = 2x/(x + kappa) - 1 of the z = 0 models (P3: 45)
+kappa = 45.0  # kappa of the scaling c(x) 2x/(x + kappa) - 1 of the redshift-0 models (P3: 45)
 prior = "student-t"  # latent prior of the main model: "student-t" or "gaussian" (P3 compares both)
 nu = 10.0  # degrees of freedom of the Student-t prior (P3: 10)
 compare_priors = None  # also train a model with the other prior (None: from the profile)
 conditional = None  # train the redshift-conditional GAN (None: from the profile)
 kappa_conditional = 4.0  # scaling parameter of the redshift-conditional GAN (P3: 4)
-epochs = None  # training epochs of each z = 0 model (None: from the profile; P3: 150)
+epochs = None  # training epochs of each redshift-0 model (None: from the profile; P3: 150)
 batch_size = None  # volumes per batch (None: from the profile; P3: 16)
 lr_g = 1e-4  # Adam learning rate of the generator (P3: 1e-4)
 lr_d = 5e-5  # Adam learning rate of the discriminator (P3: 5e-5)

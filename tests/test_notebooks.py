@@ -42,6 +42,18 @@ def test_one_parameters_cell_with_profile(source):
         assert heading in markdown
 
 
+@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
+def test_papermill_sees_every_parameter(source):
+    """`papermill --help-notebook` lists each parameter (a comment it cannot parse hides one)."""
+    import ast
+
+    nb = jupytext.read(source)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets}
+    inferred = papermill.inspect_notebook(str(source.with_suffix(".ipynb")))
+    assert names == set(inferred), f"papermill cannot read: {sorted(names - set(inferred))}"
+
+
 def _run(notebook: Path, tmp_path: Path, **parameters):
     return papermill.execute_notebook(
         str(notebook), str(tmp_path / f"{notebook.stem}-out.ipynb"), parameters=parameters, kernel_name="python3",
