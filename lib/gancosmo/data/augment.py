@@ -33,21 +33,35 @@ def _check(x: torch.Tensor, dims: int, name: str) -> None:
         raise ValueError(f"{name} needs square maps / cubic volumes (rotations change the shape otherwise), got {tuple(x.shape)}.")
 
 
+def _per_sample(x: torch.Tensor, index: torch.Tensor, n_elements: int, element) -> torch.Tensor:
+    """Apply ``element(batch, k)`` to the samples whose ``index`` is ``k``, for each of the ``n_elements``."""
+    index = index.to(x.device)
+    out = x.clone()
+    for k in range(n_elements):
+        sel = index == k
+        if bool(sel.any()):
+            out[sel] = element(x[sel], k)
+    return out
+
+
+def _square_element(y: torch.Tensor, k: int) -> torch.Tensor:
+    y = torch.rot90(y, k % 4, dims=(-2, -1))
+    return y.flip(-1) if k >= 4 else y
+
+
+def _cube_element(y: torch.Tensor, k: int) -> torch.Tensor:
+    y = y.permute(0, 1, *(2 + p for p in AXIS_PERMUTATIONS[k // 8]))
+    flips = [2 + a for a in range(3) if (k % 8) >> a & 1]
+    return y.flip(flips) if flips else y
+
+
 def apply_dihedral2d(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """Apply element ``index[b]`` in 0..7 of the square's symmetry group to sample ``b``.
 
     Element ``k``: rotate by ``(k % 4) * 90`` degrees, then mirror left-right when ``k >= 4``.
     """
     _check(x, 2, "apply_dihedral2d")
-    index = index.to(x.device)
-    out = x.clone()
-    for k in range(8):
-        sel = index == k
-        if not bool(sel.any()):
-            continue
-        y = torch.rot90(x[sel], k % 4, dims=(-2, -1))
-        out[sel] = y.flip(-1) if k >= 4 else y
-    return out
+    return _per_sample(x, index, 8, _square_element)
 
 
 def apply_octahedral3d(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -57,17 +71,7 @@ def apply_octahedral3d(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     reflect axis ``a`` when bit ``a`` of ``k % 8`` is set.
     """
     _check(x, 3, "apply_octahedral3d")
-    index = index.to(x.device)
-    out = x.clone()
-    for k in range(48):
-        sel = index == k
-        if not bool(sel.any()):
-            continue
-        perm = AXIS_PERMUTATIONS[k // 8]
-        y = x[sel].permute(0, 1, *(2 + p for p in perm))
-        flips = [2 + a for a in range(3) if (k % 8) >> a & 1]
-        out[sel] = y.flip(flips) if flips else y
-    return out
+    return _per_sample(x, index, 48, _cube_element)
 
 
 def dihedral2d(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
