@@ -156,6 +156,7 @@ def test_pixel_ks_real_vs_real_not_rejected():
         (dict(profile="smoke", label_flip=-0.1), "parameter 'label_flip' must be a number"),
         (dict(profile="smoke", epochs=-1), "parameter 'epochs' must be a number with 0 <= value"),
         (dict(profile="smoke", loss="wgan-gp"), "parameter 'label_flip' applies to loss 'bce' only"),
+        (dict(profile="smoke", intensity_scale=0.0), "parameter 'intensity_scale' must be a number with 0 < value"),
     ],
 )
 def test_chapter_bad_parameters_stop_in_validation_cell(parameters, message, tmp_path, monkeypatch):
@@ -207,3 +208,10 @@ def test_validation_halves_alternate_parents():
     assert len(a) + len(b) == len(data.validation)
     # tiles keep their parent: each block of 4 tiles carries one parent's value, alternating
     assert np.array_equal(a[::4, 0, 0], parents[0::2]) and np.array_equal(b[::4, 0, 0], parents[1::2])
+
+
+def test_full_size_profiles_feed_the_maps_unnormalised_as_p1():
+    """P1 used the maps as they are; only the short profiles may scale them (by a constant that keeps the tail inside tanh)."""
+    assert E.PROFILES["gpu"]["intensity_scale"] == E.PROFILES["paper"]["intensity_scale"] == 1.0
+    for name in ("smoke", "cpu"):
+        assert 1.0 <= E.PROFILES[name]["intensity_scale"] <= 20.0

@@ -74,3 +74,10 @@ def test_drs_experiment_runs_on_networks():
     torch.manual_seed(0)
     res = E.drs_experiment(G, D, make_sampler("gaussian"), 8, 45.0, 32.0, E.k_edges(32, 32.0), seed=1)
     assert 0 <= res["rate"] <= 1 and res["latent_norm"].shape == (8,)
+
+
+def test_full_size_profiles_train_at_p3s_learning_rates():
+    for name in ("gpu", "paper"):
+        assert (E.PROFILES[name]["lr_g"], E.PROFILES[name]["lr_d"]) == (1e-4, 5e-5)
+    for name in E.PROFILES:
+        assert 0 < E.PROFILES[name]["lr_d"] <= E.PROFILES[name]["lr_g"] <= 1e-3

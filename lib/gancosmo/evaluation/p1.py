@@ -46,16 +46,21 @@ PAPER = dict(
 #: suite's size for this chapter. The ``gpu`` run is sized by arithmetic from the measured
 #: exploratory H100 run (3,200 steps of 64 maps in 94 s with model selection, 2,180 maps/s):
 #: 88 epochs of 20,480 training maps = 28,160 steps, about 14 min of training, plus about
-#: 2 min to simulate 32,768 maps and 4 min of evaluation.
+#: 2 min to simulate 32,768 maps and 4 min of evaluation. ``intensity_scale`` multiplies the
+#: maps the networks see (generated maps are divided by it): 1 is P1's "no normalisation"
+#: (``gpu``, ``paper``). The short ``cpu`` run uses 10: with the raw maps (pixel std 0.012,
+#: a hundredth of the tanh range) 1,920 steps left the generated C_ell 1-2 dex below the
+#: data's on large scales; scaled by 10 (pixel std 0.12, 1e-5 of pixels beyond +-1) the same
+#: run came within 0.17 dex at every multipole (measured, one run each).
 PROFILES = {
-    "smoke": dict(base_filters=8, map_size=64, epochs=1.0, select_epochs=0.5, select_every=1, batch_size=16,
+    "smoke": dict(base_filters=8, map_size=64, intensity_scale=10.0, epochs=1.0, select_epochs=0.5, select_every=1, batch_size=16,
                   n_select=32, n_generate=64, n_boot=5, n_nn=4, aux=dict(n_maps=8, n_sims=1), speed_maps=64, suite={}),
-    "cpu": dict(base_filters=8, map_size=64, epochs=48.0, select_epochs=2.0, select_every=5, batch_size=64,
+    "cpu": dict(base_filters=8, map_size=64, intensity_scale=10.0, epochs=48.0, select_epochs=2.0, select_every=5, batch_size=64,
                 n_select=512, n_generate=1024, n_boot=20, n_nn=4, aux=dict(n_maps=128, n_sims=1), speed_maps=1024, suite={}),
-    "gpu": dict(base_filters=64, map_size=256, epochs=88.0, select_epochs=2.0, select_every=10, batch_size=64,
+    "gpu": dict(base_filters=64, map_size=256, intensity_scale=1.0, epochs=88.0, select_epochs=2.0, select_every=10, batch_size=64,
                 n_select=1024, n_generate=6400, n_boot=20, n_nn=4, aux=dict(n_maps=1024, n_sims=2), speed_maps=6400,
                 suite=dict(n_maps=32768)),
-    "paper": dict(base_filters=64, map_size=256, epochs=47.0, select_epochs=2.0, select_every=1, batch_size=64,
+    "paper": dict(base_filters=64, map_size=256, intensity_scale=1.0, epochs=47.0, select_epochs=2.0, select_every=1, batch_size=64,
                   n_select=6400, n_generate=6400, n_boot=100, n_nn=4, aux=dict(n_maps=1000, n_sims=5), speed_maps=6400, suite={}),
 }
 

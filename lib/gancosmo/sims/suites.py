@@ -58,7 +58,7 @@ SIZES = {
     },
     "p3": {  # 64^3 sub-volumes of 1 Mpc/h cells cut from larger boxes
         "smoke": dict(n_boxes=1, n_particles=64, box_size=64.0, sub_size=32, n_steps=6),
-        "cpu": dict(n_boxes=2, n_particles=128, box_size=128.0, sub_size=64, n_steps=12),
+        "cpu": dict(n_boxes=6, n_particles=128, box_size=128.0, sub_size=64, n_steps=12),
         "gpu": dict(n_boxes=16, n_particles=256, box_size=256.0, sub_size=64, n_steps=20),
         "paper": dict(n_boxes=32, n_particles=512, box_size=512.0, sub_size=64, n_steps=30),
     },
