@@ -217,10 +217,17 @@ config = TrainConfig.p1(
     epochs=sizes["epochs"], select_from_epoch=select_from, select_every=sizes["select_every"], seed=seed,
     device=device, progress=profile != "smoke", tensorboard=False, log_every=5,
 )
-# The selector compares log C_ell histograms, which a constant factor only shifts: it can work in network units.
 scale = sizes["intensity_scale"]
-selector = E.ChiSquaredSelector(data.development * scale, data.side_deg, n_samples=min(sizes["n_select"], 4 * len(data.development)), seed=seed + 1)
-trainer = Trainer(G, D, data.training * scale, config, statistic=selector)
+
+
+def to_network(maps):
+    """Maps as the networks see them; no copy of the full-size sets when the scale is P1's 1."""
+    return maps if scale == 1 else maps * np.float32(scale)
+
+
+# The selector compares log C_ell histograms, which a constant factor only shifts: it can work in network units.
+selector = E.ChiSquaredSelector(to_network(data.development), data.side_deg, n_samples=min(sizes["n_select"], 4 * len(data.development)), seed=seed + 1)
+trainer = Trainer(G, D, to_network(data.training), config, statistic=selector)
 t0 = time.perf_counter()
 result = trainer.fit()
 train_seconds = time.perf_counter() - t0

@@ -82,6 +82,20 @@ def init_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def _checked_labels(y, batch: torch.Tensor, cond_dim: int, network: str, call: str):
+    """``y`` as ``(B, cond_dim)`` in ``batch``'s dtype, or None for an unconditional network; wrong use raises one sentence."""
+    if not cond_dim:
+        if y is not None:
+            raise ValueError(f"this {network} is unconditional: call it as {call}), without a label.")
+        return None
+    if y is None:
+        raise ValueError(f"this {network} is conditional: call it as {call}, y) with y of shape (B, {cond_dim}).")
+    y = y.reshape(len(batch), -1).to(batch.dtype)
+    if y.shape[1] != cond_dim:
+        raise ValueError(f"y must have shape (B, {cond_dim}), got {tuple(y.shape)}.")
+    return y
+
+
 class Generator3D(nn.Module):
     """P3 generator (Table I): latent ``(B, latent_dim)`` -> volumes ``(B, 1, s, s, s)`` in (-1, 1).
 
@@ -112,15 +126,9 @@ class Generator3D(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}.")
-        if self.cond_dim:
-            if y is None:
-                raise ValueError(f"this generator is conditional: call it as G(z, y) with y of shape (B, {self.cond_dim}).")
-            y = y.reshape(len(z), -1).to(z.dtype)
-            if y.shape[1] != self.cond_dim:
-                raise ValueError(f"y must have shape (B, {self.cond_dim}), got {tuple(y.shape)}.")
+        y = _checked_labels(y, z, self.cond_dim, "generator", "G(z")
+        if y is not None:
             z = torch.cat([z, y], dim=1)
-        elif y is not None:
-            raise ValueError("this generator is unconditional: call it as G(z), without a label.")
         return self.net(z[:, :, None, None, None])
 
 
@@ -150,15 +158,9 @@ class Discriminator3D(nn.Module):
         s = self.size
         if x.dim() != 5 or tuple(x.shape[1:]) != (1, s, s, s):
             raise ValueError(f"x must have shape (B, 1, {s}, {s}, {s}), got {tuple(x.shape)}.")
-        if self.cond_dim:
-            if y is None:
-                raise ValueError(f"this discriminator is conditional: call it as D(x, y) with y of shape (B, {self.cond_dim}).")
-            y = y.reshape(len(x), -1).to(x.dtype)
-            if y.shape[1] != self.cond_dim:
-                raise ValueError(f"y must have shape (B, {self.cond_dim}), got {tuple(y.shape)}.")
+        y = _checked_labels(y, x, self.cond_dim, "discriminator", "D(x")
+        if y is not None:
             x = torch.cat([x, y[:, :, None, None, None].expand(-1, -1, s, s, s)], dim=1)
-        elif y is not None:
-            raise ValueError("this discriminator is unconditional: call it as D(x), without a label.")
         return self.net(x).reshape(-1)
 
 
