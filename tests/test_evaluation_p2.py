@@ -99,3 +99,16 @@ def test_scorecard_rows_carry_the_paper_numbers():
     assert rows[0].paper == 8.93e-5 and rows[0].ours == 1e-3
     fid = [r for r in rows if r.quantity.startswith("FID") and r.quantity.endswith("model B")][0]
     assert fid.paper == 1.44
+
+
+@pytest.mark.parametrize("formula", ["p2_text", "frechet"])
+def test_both_fid_formulas_through_compare(formula):
+    """Both FID options reach the chapter's per-cosmology comparison: 1 for a 1-sigma shift, about 0 for the same law."""
+    rng = np.random.default_rng(5)
+    maps = rng.normal(size=(6, 128, 128)).astype(np.float32)
+    real = rng.normal(size=(4000, 2))
+    # standardized by the real sample's std (about 1 to 1.1% at n = 4000), so a shift of 1 reads 1 to about 3%
+    for other, expected, tol in ((real[::-1] + np.array([1.0, 0.0]), 1.0, 0.03), (rng.normal(size=(4000, 2)), 0.0, 0.08)):
+        fid = E.compare(maps[:3], maps[3:], real, other, n_pairs=3, fid_formula=formula)["fid_sqrt"]
+        assert fid == pytest.approx(expected, abs=tol)
+    assert fid_like(real, real * np.array([2.0, 1.0]), formula=formula) == pytest.approx(1.0, abs=0.01)
