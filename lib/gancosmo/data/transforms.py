@@ -156,16 +156,24 @@ def error_ratio(x, kappa1: float, kappa2: float):
 
 
 class DensityScaling:
-    """The pair (:func:`scale`, :func:`unscale`) at one ``kappa``: ``s(x)``, ``s.inverse(c)``."""
+    """The pair (:func:`scale`, :func:`unscale`) at one ``kappa``: ``s.forward(x)`` (or ``s(x)``), ``s.inverse(c)``.
 
-    def __init__(self, kappa: float = 45.0):
+    ``clip`` is the default of :meth:`inverse`: True for generator outputs, whose tanh may reach 1.
+    """
+
+    def __init__(self, kappa: float = 45.0, clip: bool = False):
         self.kappa = check_kappa(kappa)
+        self.clip = bool(clip)
 
     def __call__(self, x):
         return scale(x, self.kappa)
 
-    def inverse(self, c, clip: bool = False):
-        return unscale(c, self.kappa, clip)
+    def forward(self, x):
+        """Density ``x = rho/rho_bar`` -> scaled ``c`` in [-1, 1)."""
+        return scale(x, self.kappa)
+
+    def inverse(self, c, clip: bool | None = None):
+        return unscale(c, self.kappa, self.clip if clip is None else clip)
 
     def __repr__(self) -> str:
         return f"DensityScaling(kappa={self.kappa:g})"

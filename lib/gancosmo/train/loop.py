@@ -344,6 +344,8 @@ class Trainer:
         # bookkeeping
         self.step = 0
         self.best_value: float | None = None
+        self.best_step: int | None = None
+        self.best_generator: dict | None = None  # CPU copy of the generator's weights at the best selection step
         self.history: list[dict] = []
         self._bad = torch.full((), -1, dtype=torch.long, device=dev)  # first generator step with a bad loss
         self._bad_what = torch.zeros((), dtype=torch.long, device=dev)  # 1: discriminator, 2: generator
@@ -467,7 +469,8 @@ class Trainer:
             sched_g=self.sched_g.state_dict(), sched_d=self.sched_d.state_dict(),
             scaler_g=self.scaler_g.state_dict(), scaler_d=self.scaler_d.state_dict(),
             sampler=self.sampler.state_dict(), rng=dist_utils.all_gather_objects(self._rng_state()),
-            best_value=self.best_value, config=self.config.to_dict(),
+            best_value=self.best_value, best_step=self.best_step, best_generator=self.best_generator,
+            config=self.config.to_dict(),
         )
 
     def load_state_dict(self, state: dict) -> None:
@@ -486,6 +489,18 @@ class Trainer:
         self.sampler.load_state_dict(state["sampler"])
         self._set_rng_state(state["rng"][self.dist.rank])
         self.step, self.best_value = int(state["step"]), state["best_value"]
+        self.best_step, self.best_generator = state.get("best_step"), state.get("best_generator")
+
+    def restore_best(self) -> bool:
+        """Load the generator weights of the best model-selection step into the generator.
+
+        Returns True when a selection step happened (weights loaded), False otherwise (the
+        final generator is kept).
+        """
+        if self.best_generator is None:
+            return False
+        self.G_raw.load_state_dict(self.best_generator)
+        return True
 
     def _check_finite(self) -> None:
         bad = int(self._bad.item())
@@ -539,7 +554,8 @@ class Trainer:
         value = dist_utils.all_gather_objects(value)[0]
         self.logger.scalars({"select/statistic": value}, self.step)
         if self.best_value is None or value < self.best_value:
-            self.best_value = value
+            self.best_value, self.best_step = value, self.step
+            self.best_generator = {k: v.detach().cpu().clone() for k, v in self.G_raw.state_dict().items()}
             self._check_finite()
             state = self.state_dict()
             if self.checkpoints is not None and self.dist.is_main:
@@ -614,7 +630,8 @@ class Trainer:
         finally:
             bar.close()
             self.logger.flush()
-        return dict(step=self.step, epochs=self.sampler.epochs_done, best_value=self.best_value, history=self.history)
+        return dict(step=self.step, epochs=self.sampler.epochs_done, best_value=self.best_value, best_step=self.best_step,
+                    history=self.history)
 
     def _log(self, stats: dict) -> None:
         row = {"loss/d": stats["loss_d"], "loss/g": stats["loss_g"]}
