@@ -47,13 +47,25 @@ def parse_bool(value):
 
 
 def writable_folder(path) -> bool:
-    """True when ``path`` is, or could be created as, a folder this process may write into."""
+    """True when ``path`` is, or could be created as, a folder this process may write into.
+
+    Tried for real (permission bits say nothing for root or for /proc): a temporary folder is
+    made and removed in the nearest existing parent; nothing else is created.
+    """
+    import tempfile
+
     p = Path(path).expanduser()
     while not p.exists():
         if p.parent == p:
             return False
         p = p.parent
-    return p.is_dir() and os.access(p, os.W_OK | os.X_OK)
+    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+        return False
+    try:
+        with tempfile.TemporaryDirectory(dir=p, prefix=".gancosmo-write-check-"):
+            return True
+    except OSError:
+        return False
 
 
 def _kinds(hint) -> tuple:

@@ -50,7 +50,7 @@ def _as_2d(x, name: str) -> np.ndarray:
 
 
 def ks_two_sample(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Two-sample KS p-values per column of ``a`` ``(n, nb)`` and ``b`` ``(m, nb)``, vectorised.
+    r"""Two-sample KS p-values per column of ``a`` ``(n, nb)`` and ``b`` ``(m, nb)``, vectorised.
 
     The statistic is the largest distance between the two empirical CDFs, evaluated only where
     the pooled sorted values change (ties are handled). The p-value is the Kolmogorov
