@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make book   -> .venv, install, embedded data, execute chapters (default profile), HTML in _build/html
-#   make test   -> .venv, install, test suite
+#   make test   -> .venv, install, ruff (lint + format check), test suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +9,7 @@ export GANCOSMO_CACHE ?= $(CURDIR)/.cache/gancosmo
 export PYTHONHASHSEED := 0
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv data book test oracle notebooks clean browser
+.PHONY: venv data book test lint oracle notebooks clean browser
 
 venv: $(VENV)/.installed
 
@@ -31,7 +31,14 @@ notebooks: venv
 book: venv data
 	$(VENV)/bin/jupyter-book build --path-output . . 
 
-test: venv
+LINTED := lib tests benchmarks notebooks oracle
+
+# Style first (seconds), then the suite.
+lint: venv
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+test: venv lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 # Headless Chromium for the browser test of the static widgets (Debian's package, installed when missing).
