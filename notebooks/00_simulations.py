@@ -46,36 +46,20 @@ _before_parameters = set(globals())  # names that exist before the parameters ce
 
 # %% tags=["parameters"]
 profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
-seed = 0  # first seed of the validation runs
+seed = None  # first seed of the validation runs (None: from the profile, 0)
 n_steps = None  # PM time steps of the validation runs (None: from the profile)
 device = None  # "cpu" or "cuda" (None: cuda when available)
-data_source = "simulated"  # "simulated" (the book's suites) or "published" (the papers' data, needs network)
-run_timing = True  # measure the simulator's speed in this run
+data_source = None  # "simulated" (the book's suites) or "published" (the papers' data, needs network); None: simulated
+run_timing = None  # measure the simulator's speed in this run (None: true)
 results_dir = None  # folder to write the validation metrics (JSON) and figures (PNG) into, or None
 
 # %% tags=["hide-input"]
 # Validate the parameters: a wrong name, type or range stops here with one clear sentence.
+# Every field of SimulationsConfig (sizes of the P(k) and lensing runs, ...) can be overridden the same way.
 from gancosmo.params import collect as _collect
+from gancosmo.sims.validation import SimulationsConfig
 
-_params = _collect(globals(), _before_parameters)  # before any other name is defined
-import torch  # noqa: E402
-
-from gancosmo.params import PROFILE_CHOICES, Param, validate  # noqa: E402
-
-validate(
-    _params,
-    {
-        "profile": Param(str, choices=PROFILE_CHOICES),
-        "seed": Param(int, low=0),
-        "n_steps": Param(int, low=1, high=1000, allow_none=True),
-        "device": Param(str, choices=("cpu", "cuda"), allow_none=True),
-        "data_source": Param(str, choices=("simulated", "published")),
-        "run_timing": Param(bool),
-        "results_dir": Param(str, allow_none=True),
-    },
-)
-if device == "cuda" and not torch.cuda.is_available():
-    raise ValueError("parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None.")
+cfg = SimulationsConfig.from_parameters(**_collect(globals(), _before_parameters))
 
 # %% tags=["hide-input"]
 import json
@@ -84,20 +68,19 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
 from gancosmo.cosmology import Cosmology, kids450_nz
 from gancosmo.paths import committed_results
-from gancosmo.sims import convergence_maps, load_suite, resolve_profile, run_pm
+from gancosmo.sims import convergence_maps, load_suite, run_pm
 from gancosmo.sims import suites as S
-from gancosmo.sims.validation import VALIDATION_SIZES, growth_check, measured_cl, pk_against_theory, time_pm
+from gancosmo.sims.validation import growth_check, measured_cl, pk_against_theory, time_pm
 from gancosmo.viz.common import show_figures_inline
 from gancosmo.viz.simulations import image_gallery, plot_cl_validation, plot_growth_check, plot_pk_validation
 
 show_figures_inline()
-profile = resolve_profile(profile)
-device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-sizes = VALIDATION_SIZES[profile]
-pm_sizes = dict(sizes["pm"], **({} if n_steps is None else {"n_steps": n_steps}))
+profile, seed, run_timing, results_dir, data_source = cfg.profile, cfg.seed, cfg.run_timing, cfg.results_dir, cfg.data_source
+device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
 print(f"profile {profile}, device {device}, torch {torch.__version__}")
 metrics = dict(profile=profile, device=device, torch=torch.__version__, seed=seed)
 figures = {}
@@ -160,10 +143,10 @@ for z, d, f, chi in zip(z_table, cosmo_p1.growth_factor(z_table), cosmo_p1.growt
 cosmo = Cosmology(0.3, 0.8)
 redshifts = [3.0, 1.0, 0.0]
 t0 = time.perf_counter()
-runs = [run_pm(cosmo, pm_sizes["box_size"], pm_sizes["n_particles"], redshifts, seed=seed + s, n_steps=pm_sizes["n_steps"], device=device) for s in range(len(pm_sizes["seeds"]))]
+runs = [run_pm(cosmo, cfg.pm_box_size, cfg.pm_particles, redshifts, seed=seed + s, n_steps=cfg.n_steps, device=device) for s in range(cfg.pm_runs)]
 pm_seconds = time.perf_counter() - t0
-n, box = pm_sizes["n_particles"], pm_sizes["box_size"]
-print(f"{len(runs)} runs of {n}^3 particles in ({box:g} Mpc/h)^3, {pm_sizes['n_steps']} steps: {pm_seconds:.1f} s")
+n, box = cfg.pm_particles, cfg.pm_box_size
+print(f"{len(runs)} runs of {n}^3 particles in ({box:g} Mpc/h)^3, {cfg.n_steps} steps: {pm_seconds:.1f} s")
 
 # %% [markdown]
 # ## 3. Validation: the matter power spectrum $P(k, z)$
@@ -175,7 +158,7 @@ print(f"{len(runs)} runs of {n}^3 particles in ({box:g} Mpc/h)^3, {pm_sizes['n_s
 # %%
 pk_results = pk_against_theory(cosmo, runs, box, redshifts)
 k_nyq = np.pi * n / box
-figures["pk_validation"] = fig = plot_pk_validation(pk_results, f"PM {n}$^3$ in ({box:g} Mpc/$h$)$^3$, {len(runs)} seeds, {pm_sizes['n_steps']} steps; $k_{{Ny}}$ = {k_nyq:.2f} $h$/Mpc")
+figures["pk_validation"] = fig = plot_pk_validation(pk_results, f"PM {n}$^3$ in ({box:g} Mpc/$h$)$^3$, {len(runs)} seeds, {cfg.n_steps} steps; $k_{{Ny}}$ = {k_nyq:.2f} $h$/Mpc")
 plt.show()
 sel = (pk_results[0.0]["k"] >= 0.1) & (pk_results[0.0]["k"] <= k_nyq / 4)
 dev = np.abs(pk_results[0.0]["mean"][sel] / pk_results[0.0]["halofit"][sel] - 1)
@@ -198,7 +181,7 @@ metrics["pk"] = dict(n_particles=n, box_size=box, n_runs=len(runs), k=pk_results
 # the cost. The default stays `force_factor=1`.
 
 # %%
-fine = [run_pm(cosmo, box, n, [0.0], seed=seed + s, n_steps=pm_sizes["n_steps"], device=device, force_factor=2) for s in range(len(runs))]
+fine = [run_pm(cosmo, box, n, [0.0], seed=seed + s, n_steps=cfg.n_steps, device=device, force_factor=2) for s in range(len(runs))]
 fine_results = pk_against_theory(cosmo, fine, box, [0.0])[0.0]
 band = (fine_results["k"] >= k_nyq / 4) & (fine_results["k"] <= k_nyq)
 gain = fine_results["mean"][band] / pk_results[0.0]["mean"][band]
@@ -250,7 +233,7 @@ metrics["growth"] = dict(z_ref=3.0, redshifts=check["redshifts"].tolist(), fract
 # 10% of pyccl's.
 
 # %%
-lens = sizes["lensing"]
+lens = cfg.lensing
 ell_max = {32: 400, 64: 600, 128: 1000, 256: 2000, 512: 4000}[lens["n_particles"]]
 ell_edges = np.geomspace(100.0, 4 * ell_max, 14)
 curves = []
@@ -361,7 +344,7 @@ plt.show()
 # %%
 rows = []
 if run_timing:
-    for size in sizes["timing"]:
+    for size in cfg.timing_particles:
         t = time_pm(cosmo, size, 2.0 * size, n_steps=10, device=device)
         rows.append((f"PM {size}^3, 10 steps", device, f"{t['seconds_per_step'] * 1e3:.0f} ms/step", f"{t['seconds_per_sim']:.2f} s/sim"))
 rows.append((f"{3 * lens['n_maps']} convergence maps (3 sets)", device, f"{3 * lens['n_maps'] / lens_seconds:.1f} maps/s", f"{lens_seconds:.1f} s"))

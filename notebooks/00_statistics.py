@@ -46,38 +46,20 @@ _before_parameters = set(globals())  # names that exist before the parameters ce
 
 # %% tags=["parameters"]
 profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
-seed = 0  # seed of every random field in this chapter
+seed = None  # seed of every random field in this chapter (None: from the profile, 0)
 n_maps = None  # maps per sample (None: from the profile)
 n_pix = None  # map side in pixels (None: from the profile)
 n_cubes = None  # cubes per sample (None: from the profile)
 n_mesh = None  # cube side in voxels (None: from the profile)
 device = None  # "cpu" or "cuda" (None: cuda when available)
-run_benchmark = True  # time ours against the references in this run
+run_benchmark = None  # time ours against the references in this run (None: true)
 
 # %% tags=["hide-input"]
 # Validate the parameters: a wrong name, type or range stops here with one clear sentence.
 from gancosmo.params import collect as _collect
+from gancosmo.stats.chapter import StatisticsConfig
 
-_params = _collect(globals(), _before_parameters)
-import torch  # noqa: E402
-
-from gancosmo.params import PROFILE_CHOICES, Param, validate  # noqa: E402
-
-validate(
-    _params,
-    {
-        "profile": Param(str, choices=PROFILE_CHOICES),
-        "seed": Param(int, low=0),
-        "n_maps": Param(int, low=4, allow_none=True),
-        "n_pix": Param(int, low=32, high=2048, allow_none=True),
-        "n_cubes": Param(int, low=2, allow_none=True),
-        "n_mesh": Param(int, low=16, high=512, allow_none=True),
-        "device": Param(str, choices=("cpu", "cuda"), allow_none=True),
-        "run_benchmark": Param(bool),
-    },
-)
-if device == "cuda" and not torch.cuda.is_available():
-    raise ValueError("parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None.")
+cfg = StatisticsConfig.from_parameters(**_collect(globals(), _before_parameters))
 
 # %% [markdown]
 # ## Set-up
@@ -89,6 +71,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
 import gancosmo
 from gancosmo import stats as S
@@ -98,19 +81,12 @@ from gancosmo.viz.common import show_figures_inline
 show_figures_inline()
 from gancosmo.stats import fields
 
-resolved = profile if profile != "auto" else ("gpu" if torch.cuda.is_available() else "cpu")
-SIZES = {
-    "smoke": dict(n_maps=8, n_pix=64, n_cubes=2, n_mesh=32),
-    "cpu": dict(n_maps=64, n_pix=128, n_cubes=8, n_mesh=64),
-    "gpu": dict(n_maps=1000, n_pix=256, n_cubes=64, n_mesh=128),
-    "paper": dict(n_maps=5000, n_pix=256, n_cubes=30, n_mesh=256),
-}[resolved]
-cfg = {k: (globals()[k] if globals()[k] is not None else v) for k, v in SIZES.items()}
-dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+resolved, seed, run_benchmark = cfg.profile, cfg.seed, cfg.run_benchmark
+dev = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
 ROOT = Path(gancosmo.__file__).resolve().parents[2]
 SIDE = 5.0  # map side, degrees (P2's 5 x 5 deg maps)
-BOX = 64.0 * cfg["n_mesh"] / 64  # box side, Mpc/h (1 Mpc/h voxels, as P3)
-print(f"profile {resolved}: {cfg}, device {dev}")
+BOX = 64.0 * cfg.n_mesh / 64  # box side, Mpc/h (1 Mpc/h voxels, as P3)
+print(f"profile {resolved}: {cfg.n_maps} maps of {cfg.n_pix}^2, {cfg.n_cubes} cubes of {cfg.n_mesh}^3, device {dev}")
 
 # %% [markdown]
 # ### The simulated inputs
@@ -125,16 +101,16 @@ print(f"profile {resolved}: {cfg}, device {dev}")
 # %%
 t0 = time.perf_counter()
 cl_in = fields.power_law_cl(1e-9, -1.2)
-gmaps = fields.gaussian_maps(cfg["n_maps"], cfg["n_pix"], SIDE, cl_in, seed=seed)
-lmaps = fields.lognormal_maps(cfg["n_maps"], cfg["n_pix"], SIDE, cl_in, seed=seed + 1)
-lmaps_b = fields.lognormal_maps(cfg["n_maps"], cfg["n_pix"], SIDE, cl_in, seed=seed + 2)  # a second "real" sample
+gmaps = fields.gaussian_maps(cfg.n_maps, cfg.n_pix, SIDE, cl_in, seed=seed)
+lmaps = fields.lognormal_maps(cfg.n_maps, cfg.n_pix, SIDE, cl_in, seed=seed + 1)
+lmaps_b = fields.lognormal_maps(cfg.n_maps, cfg.n_pix, SIDE, cl_in, seed=seed + 2)  # a second "real" sample
 pk_in = fields.power_law_pk(1e3, -1.5)
-cubes = fields.lognormal_cubes(cfg["n_cubes"], cfg["n_mesh"], BOX, pk_in, seed=seed + 3)
-cubes_b = fields.lognormal_cubes(cfg["n_cubes"], cfg["n_mesh"], BOX, pk_in, seed=seed + 4)
+cubes = fields.lognormal_cubes(cfg.n_cubes, cfg.n_mesh, BOX, pk_in, seed=seed + 3)
+cubes_b = fields.lognormal_cubes(cfg.n_cubes, cfg.n_mesh, BOX, pk_in, seed=seed + 4)
 to_dev = lambda a: torch.as_tensor(a, dtype=torch.float32, device=dev)  # noqa: E731
 G, L, L2 = to_dev(gmaps), to_dev(lmaps), to_dev(lmaps_b)
 C, C2 = to_dev(cubes), to_dev(cubes_b)
-NM, NC = cfg["n_maps"], cfg["n_cubes"]
+NM, NC = cfg.n_maps, cfg.n_cubes
 
 fig, ax = plt.subplots(1, 3, figsize=(12, 3.6))
 for a, img, title in ((ax[0], gmaps[0], "Gaussian"), (ax[1], lmaps[0], "lognormal"), (ax[2], cubes[0].mean(0), "lognormal cube, projected")):
@@ -143,7 +119,7 @@ for a, img, title in ((ax[0], gmaps[0], "Gaussian"), (ax[1], lmaps[0], "lognorma
     a.set_xlabel("x [pixel]")
     a.set_ylabel("y [pixel]")
     fig.colorbar(im, ax=a, label=r"$\kappa$" if "cube" not in title else r"$\langle\delta\rangle_z$")
-fig.suptitle(f"maps: {cfg['n_pix']}$^2$ pixels, {SIDE:g} deg; cube: {cfg['n_mesh']}$^3$ voxels, {BOX:g} Mpc/h")
+fig.suptitle(f"maps: {cfg.n_pix}$^2$ pixels, {SIDE:g} deg; cube: {cfg.n_mesh}$^3$ voxels, {BOX:g} Mpc/h")
 plt.tight_layout()
 print(f"fields generated in {time.perf_counter() - t0:.1f} s")
 plt.show()
@@ -288,7 +264,7 @@ plt.show()
 
 # %%
 k, pk, nmodes = S.power_spectrum_3d(C, BOX, return_nmodes=True)
-kl, pkl = S.power_spectrum_3d(C, BOX, k_edges=np.geomspace(2 * np.pi / BOX, np.pi * cfg["n_mesh"] / BOX, 17))
+kl, pkl = S.power_spectrum_3d(C, BOX, k_edges=np.geomspace(2 * np.pi / BOX, np.pi * cfg.n_mesh / BOX, 17))
 kx, px = S.power_spectrum_3d(C, BOX, other=C2)  # cross spectrum of two independent samples
 fig, ax = plt.subplots(figsize=(6.5, 4))
 med, mad = S.median_mad(pk)
@@ -297,7 +273,7 @@ ax.fill_between(k, med - mad, med + mad, alpha=0.3)
 ax.plot(kl, pkl.mean(0), "o", label=f"16 log bins (P3), mean of {NC}")
 ax.plot(k, np.abs(px.mean(0)), ":", label="|cross spectrum| of independent cubes")
 ax.plot(k, pk_in(k), "k--", label="requested $P(k)$ of the lognormal field")
-ax.set(xscale="log", yscale="log", xlabel=r"$k$ [h/Mpc]", ylabel=r"$P(k)$ [(Mpc/h)$^3$]", title=f"lognormal cubes, {cfg['n_mesh']}$^3$, L = {BOX:g} Mpc/h")
+ax.set(xscale="log", yscale="log", xlabel=r"$k$ [h/Mpc]", ylabel=r"$P(k)$ [(Mpc/h)$^3$]", title=f"lognormal cubes, {cfg.n_mesh}$^3$, L = {BOX:g} Mpc/h")
 ax.legend(fontsize=8)
 plt.show()
 
@@ -314,7 +290,7 @@ plt.show()
 thetas = np.linspace(0, 2.5, 10)
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for k1, k2 in ((0.2, 0.3), (0.5, 1.0)):
-    if max(k1, k2) < np.pi * cfg["n_mesh"] / BOX:
+    if max(k1, k2) < np.pi * cfg.n_mesh / BOX:
         b, q = S.bispectrum_3d(C, BOX, k1, k2, thetas)
         ax.errorbar(thetas, q.mean(0), yerr=q.std(0) / np.sqrt(NC), fmt="o-", label=f"$k_1$={k1}, $k_2$={k2} h/Mpc")
 ax.set(xlabel=r"$\theta$ [rad]", ylabel=r"reduced bispectrum $Q(\theta)$", title=f"lognormal cubes, mean of {NC}")
@@ -521,7 +497,7 @@ if run_benchmark and resolved in ("cpu", "smoke"):
 elif run_benchmark:
     import stats_speed
 
-    bench = stats_speed.main(["--device", str(dev), "--batch", str(cfg["n_maps"])])
+    bench = stats_speed.main(["--device", str(dev), "--batch", str(cfg.n_maps)])
 for path in sorted((committed_results() / "statistics").glob("stats_speed*.json")):
     res = json.loads(path.read_text())
     print(f"\n{path.name}: {res['device_name']}, batch {res['batch_maps']} maps")

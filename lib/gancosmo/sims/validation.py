@@ -6,14 +6,18 @@ field's Fourier modes by the cloud-in-cell window of the painting that made it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..config import ChapterConfig, option, writable_folder
+from ..params import ParameterError
 from ..stats import power_spectrum_2d, power_spectrum_3d
 from .mesh import cic_window, wavevectors
 
-__all__ = ["compensated_overdensity", "measured_pk", "linear_k_edges", "measured_cl"]
+__all__ = ["compensated_overdensity", "measured_pk", "linear_k_edges", "measured_cl", "SimulationsConfig",
+           "pk_against_theory", "growth_check", "time_pm"]
 
 
 def compensated_overdensity(density: np.ndarray, box_size: float, ndim: int = 3) -> np.ndarray:
@@ -54,20 +58,61 @@ def measured_cl(maps: np.ndarray, side_deg: float, ell_edges) -> tuple[np.ndarra
     return power_spectrum_2d(np.asarray(maps, dtype=np.float64), side_deg, ell_edges)
 
 
-# Sizes of the chapter's own validation runs, per profile (the suites have theirs in suites.SIZES).
-VALIDATION_SIZES = {
-    "smoke": dict(pm=dict(box_size=128.0, n_particles=32, seeds=(0,), n_steps=6),
-                  lensing=dict(box_size=256.0, n_particles=32, n_maps=8, n_pix=64, field_deg=5.0, n_steps=6, n_sims=1),
-                  timing=(32,)),
-    "cpu": dict(pm=dict(box_size=256.0, n_particles=64, seeds=(0, 1), n_steps=20),
-                lensing=dict(box_size=256.0, n_particles=128, n_maps=48, n_pix=128, field_deg=5.0, n_steps=12, n_sims=1),
-                timing=(64, 128)),
-    "gpu": dict(pm=dict(box_size=256.0, n_particles=256, seeds=(0, 1, 2, 3), n_steps=30),
-                lensing=dict(box_size=256.0, n_particles=256, n_maps=400, n_pix=128, field_deg=5.0, n_steps=20, n_sims=4),
-                timing=(128, 256, 512)),
-    "paper": dict(pm=dict(box_size=512.0, n_particles=512, seeds=(0, 1, 2, 3), n_steps=30),
-                  lensing=dict(box_size=256.0, n_particles=512, n_maps=1000, n_pix=256, field_deg=5.0, n_steps=30, n_sims=8),
-                  timing=(256, 512)),
+@dataclass(frozen=True)
+class SimulationsConfig(ChapterConfig):
+    """Chapter ``00_simulations``: sizes of its own validation runs (the suites have theirs in ``suites.SIZES``).
+
+    ``pm_*``: the runs whose P(k) is compared with halofit; ``lensing_*``: the convergence maps
+    compared with Limber's C_ell; ``timing_particles``: the PM sizes timed.
+    """
+
+    seed: int = option(doc="first seed of the validation runs", low=0)
+    n_steps: int = option(doc="PM time steps of the validation runs", low=1, high=1000)
+    pm_box_size: float = option(doc="box side of the P(k) validation runs, Mpc/h", low=1, low_open=True)
+    pm_particles: int = option(doc="particles per side of the P(k) validation runs", low=8, high=2048)
+    pm_runs: int = option(doc="independent P(k) validation runs (seeds seed, seed + 1, ...)", low=1, high=64)
+    lensing_box_size: float = option(doc="box side of the lensing runs, Mpc/h", low=1, low_open=True)
+    lensing_particles: int = option(doc="particles per side of the lensing runs", low=8, high=2048)
+    lensing_maps: int = option(doc="convergence maps per set", low=2)
+    lensing_pix: int = option(doc="map side in pixels", low=16, high=4096)
+    lensing_field_deg: float = option(doc="map side in degrees", low=0, low_open=True, high=30)
+    lensing_steps: int = option(doc="PM time steps of the lensing runs", low=1, high=1000)
+    lensing_sims: int = option(doc="simulations the maps are cut from", low=1)
+    timing_particles: tuple = option(doc="particles per side of the timed PM runs",
+                                     check=lambda t: all(isinstance(v, int) and 8 <= v <= 2048 for v in t),
+                                     describe="a list of integers between 8 and 2048")
+    device: str | None = option(doc="'cpu' or 'cuda' (None: cuda when available)", choices=("cpu", "cuda"), nullable=True,
+                                default=None)
+    data_source: str = option(doc="'simulated' (the book's suites) or 'published' (the papers' data, needs network)",
+                              choices=("simulated", "published"), default="simulated")
+    run_timing: bool = option(doc="measure the simulator's speed in this run", default=True)
+    results_dir: str | None = option(doc="folder to write the validation metrics (JSON) and figures (PNG) into",
+                                     check=writable_folder, describe="a writable folder", nullable=True, default=None)
+
+    def check(self) -> None:
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ParameterError("parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None.")
+
+    @property
+    def lensing(self) -> dict:
+        """Keyword arguments of :func:`gancosmo.sims.lensing.convergence_maps`."""
+        return dict(box_size=self.lensing_box_size, n_particles=self.lensing_particles, n_maps=self.lensing_maps,
+                    n_pix=self.lensing_pix, field_deg=self.lensing_field_deg, n_steps=self.lensing_steps, n_sims=self.lensing_sims)
+
+
+def _simulations(profile, pm, lensing, timing):
+    return SimulationsConfig(
+        profile=profile, seed=0, n_steps=pm[2], pm_box_size=pm[0], pm_particles=pm[1], pm_runs=pm[3],
+        lensing_box_size=256.0, lensing_particles=lensing[0], lensing_maps=lensing[1], lensing_pix=lensing[2],
+        lensing_field_deg=5.0, lensing_steps=lensing[3], lensing_sims=lensing[4], timing_particles=timing)
+
+
+#: (box, particles, steps, runs) of the P(k) runs; (particles, maps, pixels, steps, sims) of the lensing runs; timed sizes.
+SimulationsConfig.PROFILES = {
+    "smoke": _simulations("smoke", (128.0, 32, 6, 1), (32, 8, 64, 6, 1), (32,)),
+    "cpu": _simulations("cpu", (256.0, 64, 20, 2), (128, 48, 128, 12, 1), (64, 128)),
+    "gpu": _simulations("gpu", (256.0, 256, 30, 4), (256, 400, 128, 20, 4), (128, 256, 512)),
+    "paper": _simulations("paper", (512.0, 512, 30, 4), (512, 1000, 256, 30, 8), (256, 512)),
 }
 
 
