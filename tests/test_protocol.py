@@ -16,6 +16,7 @@ import scipy.stats
 from gancosmo.evaluation.binned import AD_CRITICAL_5PCT, ad_two_sample, binned_comparison
 from gancosmo.evaluation.protocol import (
     RowSpec,
+    binned_row_specs,
     band_from_values,
     real_vs_real_splits,
     rows_from_scores,
@@ -48,7 +49,7 @@ def _compare(real, other):
 
 
 def _rows(names=("cl", "pdf", "mf")):
-    return [RowSpec(f"{s}_{m}", f"{s} {m}") for s in names for m in ("chi2_dof", "mean_abs_frac", "ks_reject", "ad_reject")]
+    return [spec for s in names for spec in binned_row_specs(s, s)]
 
 
 ROWS = _rows()
@@ -167,7 +168,7 @@ def test_five_percent_amplitude_shift_fails_the_cl_rows():
         return binned_comparison(a["cl"], b["cl"], "cl")
 
     splits = real_vs_real_splits(np.arange(len(pool)), n, seed=0)
-    specs = [RowSpec("cl_chi2_dof", "C_ell chi2/dof"), RowSpec("cl_mean_abs_frac", "C_ell mean |f|")]
+    specs = binned_row_specs("cl", "C_ell", ("chi2_dof", "mean_abs_frac"))
     bad = {r.key: r for r in rows_from_scores(specs, score(compare, feats(pool), splits, feats(shifted)))}
     good = {r.key: r for r in rows_from_scores(specs, score(compare, feats(pool), splits, feats(unshifted)))}
     assert bad["cl_chi2_dof"].verdict == "fail" and bad["cl_mean_abs_frac"].verdict == "fail"
@@ -216,3 +217,12 @@ def test_ks_matches_scipy_near_the_rejection_level():
         assert near.sum() > 10
         assert np.max(np.abs(ours - ref)[near]) < 0.01
         assert np.array_equal(ours < 0.05, ref < 0.05) or np.mean((ours < 0.05) != (ref < 0.05)) < 0.02
+
+
+def test_upper_sided_band_for_distances():
+    v = np.arange(1.0, 40.0)  # 39 values
+    assert band_from_values(v, sided="upper") == (0.0, 38.0)  # r = 2: 1 - 2/40 = 0.95
+    assert band_from_values(list(v[:-1]) + [np.inf], sided="upper") == (0.0, 38.0)
+    assert band_from_values(list(v[:-2]) + [np.inf, np.inf], sided="upper")[1] == np.inf
+    with pytest.raises(ValueError, match="sided"):
+        RowSpec("k", "q", sided="lower")

@@ -93,8 +93,8 @@ def ad_two_sample(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     :math:`A^2 = \frac{1}{N}\sum_{i} \frac{1}{n_i}\sum_{j=1}^{N-1} \frac{(N M_{ij} - j n_i)^2}{j (N - j)}`
     with :math:`M_{ij}` the number of values of sample :math:`i` among the :math:`j` smallest of
-    the pooled sample, standardised as :math:`(A^2 - 1)/\sigma`. Ties are broken by order (the
-    continuous version); compare with :data:`AD_CRITICAL_5PCT`.
+    the pooled sample, standardised as :math:`(A^2 - 1)/\sigma`. Ties are broken at random (fixed
+    seed), which keeps the continuous version's null distribution; compare with :data:`AD_CRITICAL_5PCT`.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     n, m = a.shape[0], b.shape[0]
@@ -102,7 +102,12 @@ def ad_two_sample(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if N < 4:
         raise ValueError(f"the Anderson-Darling test needs at least 4 values in all, got {n} + {m}.")
     pooled = np.concatenate([a, b], axis=0)
-    order = np.argsort(pooled, axis=0, kind="stable")
+    # Ties (discrete summaries: pixel counts, area fractions, empty bins) are broken at random
+    # (fixed seed): the labels of the sorted values are then a uniformly random permutation under
+    # the null, as for continuous data, so the continuous critical value keeps its level. Breaking
+    # them by order would put every tied value of ``a`` before those of ``b`` and reject always.
+    tiebreak = np.random.default_rng(0).random(pooled.shape)
+    order = np.lexsort((tiebreak, pooled), axis=0)
     from_a = (order < n).astype(np.float64)  # (N, nb): 1 where the j-th smallest value is from a
     j = np.arange(1, N, dtype=np.float64)[:, None]
     m_a = np.cumsum(from_a, axis=0)[:-1]  # counts among the j smallest, j = 1..N-1
@@ -128,7 +133,8 @@ def binned_comparison(real, other, prefix: str, covariance: np.ndarray | None = 
     Returns
     -------
     dict
-        Scalars ``{prefix}_mean_abs_frac`` and ``_max_abs_frac`` (over bins of :math:`|f_b|`),
+        Scalars ``{prefix}_mean_abs_frac`` and ``_max_abs_frac`` (over the bins where the real
+        mean is not 0, of :math:`|f_b|`),
         ``_max_abs_pull``, ``_chi2_dof``, ``_ks_reject`` and ``_ad_reject`` (fractions of bins
         rejecting at 5%), and the per-bin arrays ``{prefix}_frac`` and ``{prefix}_pull``.
     """
@@ -146,9 +152,11 @@ def binned_comparison(real, other, prefix: str, covariance: np.ndarray | None = 
         se = np.sqrt(np.diag(cov) * scale)
         pull = np.where(se > 0, d / se, np.where(d == 0, 0.0, np.inf))
     chi2 = float(d @ np.linalg.pinv(cov * scale, hermitian=True) @ d) / len(d)
+    defined = mr != 0  # bins empty on the real side have no fractional difference (chi^2 and KS/AD still see them)
+    abs_frac = np.abs(frac[defined]) if defined.any() else np.array([np.nan])
     return {
-        f"{prefix}_mean_abs_frac": float(np.mean(np.abs(frac))),
-        f"{prefix}_max_abs_frac": float(np.max(np.abs(frac))),
+        f"{prefix}_mean_abs_frac": float(np.mean(abs_frac)),
+        f"{prefix}_max_abs_frac": float(np.max(abs_frac)),
         f"{prefix}_max_abs_pull": float(np.max(np.abs(pull))),
         f"{prefix}_chi2_dof": chi2,
         f"{prefix}_ks_reject": float(np.mean(ks_two_sample(r, x) < 0.05)),

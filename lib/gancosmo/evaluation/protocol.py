@@ -33,7 +33,7 @@ from ..scorecard import Row
 
 __all__ = [
     "split_by_parent", "RealSplits", "real_vs_real_splits", "band_from_values", "subset", "RowSpec", "Scores",
-    "score", "verdict", "rows_from_scores", "N_SPLITS", "BAND_COVERAGE",
+    "score", "verdict", "rows_from_scores", "binned_row_specs", "N_SPLITS", "BAND_COVERAGE", "SIDES",
 ]
 
 #: Default number of random real-vs-real splits: 39 makes the band the range of the values
@@ -165,18 +165,34 @@ def _size(features: Mapping[str, Any]) -> int:
 
 
 # -------------------------------------------------------------------------- band and verdicts
-def band_from_values(values, coverage: float = BAND_COVERAGE) -> tuple[float, float] | None:
-    """``(lo, hi)`` between order statistics of ``values`` covering a new value with probability >= ``coverage``.
+SIDES = ("two", "upper")
 
-    With ``s`` finite values, the ``r``-th smallest to the ``r``-th largest cover
-    :math:`1 - 2r/(s+1)`; ``r`` is the largest with coverage >= ``coverage`` (at least 1).
-    ``None`` when fewer than 2 values are finite.
+
+def band_from_values(values, coverage: float = BAND_COVERAGE, sided: str = "two",
+                     floor: float = 0.0) -> tuple[float, float] | None:
+    """The interval of ``values`` that a new value falls into with probability >= ``coverage``.
+
+    ``sided="two"``: between the ``r``-th smallest and the ``r``-th largest of ``s`` finite
+    values, which cover :math:`1 - 2r/(s+1)`; ``r`` is the largest with coverage >= ``coverage``
+    (at least 1). ``sided="upper"`` (distances, chi^2, rejection fractions: smaller is closer)
+    gives ``(floor, r-th largest)`` with :math:`1 - r/(s+1)` >= ``coverage``. ``None`` when fewer
+    than 2 values are finite. Non-finite values (a comparison that broke down) count as above
+    every finite one.
     """
-    v = np.sort(np.asarray(values, float)[np.isfinite(values)])
-    if len(v) < 2:
+    if sided not in SIDES:
+        raise ValueError(f"sided must be one of {', '.join(SIDES)}, got {sided!r}.")
+    raw = np.asarray(values, float)
+    raw = raw[~np.isnan(raw)]
+    finite = np.sort(raw[np.isfinite(raw)])
+    if len(finite) < 2:
         return None
-    r = max(1, int(math.floor((1 - coverage) * (len(v) + 1) / 2)))
-    return float(v[r - 1]), float(v[len(v) - r])
+    ordered = np.concatenate([finite, np.full(len(raw) - len(finite), np.inf)])  # infinities rank last
+    s = len(ordered)
+    if sided == "two":
+        r = max(1, int(math.floor((1 - coverage) * (s + 1) / 2)))
+        return float(ordered[r - 1]), float(ordered[s - r])
+    r = max(1, int(math.floor((1 - coverage) * (s + 1))))
+    return float(min(floor, ordered[0])), float(ordered[s - r])
 
 
 def verdict(value, band, tolerance: float | None = None) -> str:
@@ -184,7 +200,7 @@ def verdict(value, band, tolerance: float | None = None) -> str:
     if band is None:
         return "untestable"
     lo, hi = band
-    if tolerance is not None and (hi - lo) / 2 > tolerance:
+    if tolerance is not None and (not np.isfinite(hi - lo) or (hi - lo) / 2 > tolerance):
         return "untestable"
     if value is None or not np.isfinite(value):
         return "fail"
@@ -202,8 +218,8 @@ class Scores:
     n_splits: int
     extras: dict = field(default_factory=dict)  # non-scalar outputs (per-bin arrays) of ours / null / reference
 
-    def band(self, key: str) -> tuple[float, float] | None:
-        return band_from_values([s[key] for s in self.splits])
+    def band(self, key: str, sided: str = "two", floor: float = 0.0) -> tuple[float, float] | None:
+        return band_from_values([s[key] for s in self.splits], sided=sided, floor=floor)
 
     def reference(self, key: str) -> float:
         v = np.asarray([s[key] for s in self.splits], float)
@@ -276,6 +292,12 @@ class RowSpec:
         Units; sample sizes and caveats.
     source : str, optional
         Key of the comparison output (default: ``key``).
+    sided : str
+        ``"two"`` (default: signed quantities, p-values, anything where too high and too low
+        both mean a difference) or ``"upper"`` (distances, chi^2/dof, rejection fractions,
+        ``|f|``: only large values mean a difference; the band runs from ``floor``).
+    floor : float
+        Smallest possible value of an ``"upper"`` quantity (0 for distances).
     """
 
     key: str
@@ -285,6 +307,38 @@ class RowSpec:
     units: str = ""
     notes: str = ""
     source: str | None = None
+    sided: str = "two"
+    floor: float = 0.0
+
+    def __post_init__(self):
+        if self.sided not in SIDES:
+            raise ValueError(f"sided must be one of {', '.join(SIDES)}, got {self.sided!r}.")
+
+
+_BINNED_WORDS = {
+    "chi2_dof": "chi^2/dof of the difference of means (real covariance)",
+    "mean_abs_frac": "mean |fractional difference| of the means over bins",
+    "max_abs_frac": "max |fractional difference| of the means over bins",
+    "max_abs_pull": "max |pull| over bins",
+    "ks_reject": "fraction of bins where two-sample KS rejects at 5%",
+    "ad_reject": "fraction of bins where two-sample Anderson-Darling rejects at 5%",
+}
+
+
+def binned_row_specs(prefix: str, label: str, names=("chi2_dof", "mean_abs_frac", "ks_reject", "ad_reject"),
+                     notes: str = "", paper: dict | None = None,
+                     tolerance: dict | None = None) -> list[RowSpec]:
+    """Row specs for the outputs of :func:`gancosmo.evaluation.binned.binned_comparison` with ``prefix``.
+
+    All of them are dimensionless distances from "identical" (0), so their bands are one-sided
+    (``sided="upper"``). ``paper`` and ``tolerance`` map a name to the paper's value and tolerance.
+    """
+    paper, tolerance = paper or {}, tolerance or {}
+    unknown = set(names) - set(_BINNED_WORDS)
+    if unknown:
+        raise ValueError(f"unknown binned statistics {sorted(unknown)}; accepted are {', '.join(_BINNED_WORDS)}.")
+    return [RowSpec(f"{prefix}_{name}", f"{label}: {_BINNED_WORDS[name]}", paper=paper.get(name), tolerance=tolerance.get(name),
+                    notes=notes, sided="upper") for name in names]
 
 
 def rows_from_scores(specs, scores: Scores, n_real: int | None = None, n_fake: int | None = None) -> list[Row]:
@@ -295,7 +349,7 @@ def rows_from_scores(specs, scores: Scores, n_real: int | None = None, n_fake: i
         if src not in scores.ours:
             raise KeyError(f"row {spec.key!r} reads comparison key {src!r}, which the comparison did not return; "
                            f"it returned {', '.join(sorted(scores.ours))}.")
-        band = scores.band(src)
+        band = scores.band(src, spec.sided, spec.floor)
         ours = scores.ours[src]
         null = scores.null.get(src)
         notes = spec.notes
