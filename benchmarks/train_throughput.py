@@ -7,10 +7,12 @@ device (CUDA: bf16 autocast, channels-last, fused Adam, and ``torch.compile`` wi
 ``--compile``; CPU: plain fp32, so the ratio there measures the engine's overhead).
 
     python benchmarks/train_throughput.py --device cpu --steps 20 --batch 16
-    python benchmarks/train_throughput.py --device cuda --steps 100 --batch 64 --compile --out results/train_throughput.json
+    python benchmarks/train_throughput.py --device cuda --steps 100 --batch 64 --compile \
+        --out results/train_throughput.json
 
 Prints samples/s of each and their ratio (engine / plain); ``--out`` writes them as JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +21,6 @@ import time
 
 import torch
 import torch.nn.functional as F
-
 from gancosmo.models.cosmogan import cosmogan
 from gancosmo.train import TrainConfig, Trainer
 
@@ -46,8 +47,9 @@ def plain_loop(G, D, data, steps, warmup, batch, device):
         with torch.no_grad():
             fake = G(torch.randn(batch, latent, device=device))
         out_r, out_f = D(real), D(fake)
-        loss_d = F.binary_cross_entropy_with_logits(out_r, torch.ones_like(out_r)) + \
-            F.binary_cross_entropy_with_logits(out_f, torch.zeros_like(out_f))
+        loss_d = F.binary_cross_entropy_with_logits(out_r, torch.ones_like(out_r)) + F.binary_cross_entropy_with_logits(
+            out_f, torch.zeros_like(out_f)
+        )
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
@@ -69,8 +71,16 @@ def engine_loop(G, D, data, steps, warmup, batch, device, compile_):
             _sync(device)
             marks[step] = time.perf_counter()
 
-    cfg = TrainConfig.p1(batch_size=batch, max_steps=warmup + steps, device=str(device), compile=compile_,
-                         progress=False, tensorboard=False, log_every=10**9, select_every=0)
+    cfg = TrainConfig.p1(
+        batch_size=batch,
+        max_steps=warmup + steps,
+        device=str(device),
+        compile=compile_,
+        progress=False,
+        tensorboard=False,
+        log_every=10**9,
+        select_every=0,
+    )
     Trainer(G, D, data, cfg, callbacks=[clock]).fit()
     return steps * batch / (marks[warmup + steps] - marks[warmup])
 
@@ -102,9 +112,19 @@ def main(argv=None):
     plain = plain_loop(G, D, data, steps, warmup, batch, device)
     G, D = cosmogan(base_filters=bf, map_size=size, seed=0)
     engine = engine_loop(G, D, data, steps, warmup, batch, device, args.compile)
-    result = dict(device=str(torch.cuda.get_device_name(device) if gpu else "cpu"), threads=torch.get_num_threads(),
-                  steps=steps, warmup=warmup, batch=batch, base_filters=bf, map_size=size, compile=args.compile,
-                  plain_samples_per_s=round(plain, 2), engine_samples_per_s=round(engine, 2), ratio=round(engine / plain, 3))
+    result = dict(
+        device=str(torch.cuda.get_device_name(device) if gpu else "cpu"),
+        threads=torch.get_num_threads(),
+        steps=steps,
+        warmup=warmup,
+        batch=batch,
+        base_filters=bf,
+        map_size=size,
+        compile=args.compile,
+        plain_samples_per_s=round(plain, 2),
+        engine_samples_per_s=round(engine, 2),
+        ratio=round(engine / plain, 3),
+    )
     print(f"plain eager fp32: {plain:10.1f} samples/s")
     print(f"gancosmo engine : {engine:10.1f} samples/s   (ratio {engine / plain:.2f}x)")
     if args.out:

@@ -69,15 +69,14 @@ cfg = StatisticsConfig.from_parameters(**_collect(globals(), _before_parameters)
 import time
 from pathlib import Path
 
+import gancosmo
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-
-import gancosmo
-from IPython.display import display
 from gancosmo import stats as S
 from gancosmo.paths import committed_results
 from gancosmo.viz.common import show_figures_inline
+from IPython.display import display
 
 show_figures_inline()
 from gancosmo.stats import fields
@@ -114,7 +113,11 @@ C, C2 = to_dev(cubes), to_dev(cubes_b)
 NM, NC = cfg.n_maps, cfg.n_cubes
 
 fig, ax = plt.subplots(1, 3, figsize=(12, 3.6))
-for a, img, title in ((ax[0], gmaps[0], "Gaussian"), (ax[1], lmaps[0], "lognormal"), (ax[2], cubes[0].mean(0), "lognormal cube, projected")):
+for a, img, title in (
+    (ax[0], gmaps[0], "Gaussian"),
+    (ax[1], lmaps[0], "lognormal"),
+    (ax[2], cubes[0].mean(0), "lognormal cube, projected"),
+):
     im = a.imshow(img, cmap="magma", origin="lower")
     a.set_title(title)
     a.set_xlabel("x [pixel]")
@@ -171,7 +174,11 @@ for a, conf in zip(ax, ("folded", "equilateral")):
         lb, b = S.bispectrum_2d(m, SIDE, bedges, configuration=conf, ratio=0.5)
         a.errorbar(lb, b.mean(0) * lb**3, yerr=b.std(0) * lb**3 / np.sqrt(NM), fmt=".-", label=f"{name}, {NM} maps")
     a.axhline(0, color="k", lw=0.5)
-    a.set(xlabel=r"$\ell_1$", ylabel=r"$\ell_1^3 B(\ell_1)$ [sr$^2$]", title=f"{conf} bispectrum" + (" (r = 0.5)" if conf == "folded" else ""))
+    a.set(
+        xlabel=r"$\ell_1$",
+        ylabel=r"$\ell_1^3 B(\ell_1)$ [sr$^2$]",
+        title=f"{conf} bispectrum" + (" (r = 0.5)" if conf == "folded" else ""),
+    )
     a.legend()
 plt.show()
 
@@ -190,7 +197,12 @@ for m, name in ((G, "Gaussian"), (L, "lognormal")):
     for r, ls in ((1, "-"), (2, "--")):
         c, n = S.peak_counts_2d(m, th, neighbourhood=r, differential=False)
         ax.plot(c / sig, n.mean(0), ls, label=f"{name}, {8 if r == 1 else 24} neighbours")
-ax.set(yscale="log", xlabel=r"peak height $\kappa/\sigma_\kappa$", ylabel="peaks per map and bin", title=f"peak counts, mean of {NM} maps")
+ax.set(
+    yscale="log",
+    xlabel=r"peak height $\kappa/\sigma_\kappa$",
+    ylabel="peaks per map and bin",
+    title=f"peak counts, mean of {NM} maps",
+)
 ax.legend()
 plt.show()
 
@@ -218,13 +230,20 @@ mth = np.linspace(-3 * s0, 3 * s0, 61)
 nu, v0, v1, v2 = S.minkowski_2d(G, mth)
 _, w0, w1, w2 = S.minkowski_2d(L, mth)
 t = nu / s0
-analytic = (0.5 * erfc(t / np.sqrt(2)), s1 / (8 * np.sqrt(2) * s0) * np.exp(-(t**2) / 2), s1**2 / (2 * s0**2) / (2 * np.pi) ** 1.5 * t * np.exp(-(t**2) / 2))
+analytic = (
+    0.5 * erfc(t / np.sqrt(2)),
+    s1 / (8 * np.sqrt(2) * s0) * np.exp(-(t**2) / 2),
+    s1**2 / (2 * s0**2) / (2 * np.pi) ** 1.5 * t * np.exp(-(t**2) / 2),
+)
 fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
 for i, (a, vg, vl, an) in enumerate(zip(ax, (v0, v1, v2), (w0, w1, w2), analytic)):
     a.plot(t, vg.mean(0), label=f"Gaussian, {NM} maps")
     a.plot(t, vl.mean(0), label=f"lognormal, {NM} maps")
     a.plot(t, an, "k--", label="Gaussian theory")
-    a.set(xlabel=r"threshold $\nu/\sigma_0$", ylabel=[r"$V_0$ (area fraction)", r"$V_1$ [pixel$^{-1}$ per unit $\kappa$]", r"$V_2$ [pixel$^{-2}$]"][i])
+    a.set(
+        xlabel=r"threshold $\nu/\sigma_0$",
+        ylabel=[r"$V_0$ (area fraction)", r"$V_1$ [pixel$^{-1}$ per unit $\kappa$]", r"$V_2$ [pixel$^{-2}$]"][i],
+    )
 ax[0].legend()
 fig.suptitle("Minkowski functionals")
 plt.tight_layout()
@@ -247,8 +266,17 @@ for m, name in ((G, "Gaussian"), (L, "lognormal")):
     med, mad = S.median_mad(h)
     ax[1].plot(c, med, label=f"{name}, median of {NM} maps")
     ax[1].fill_between(c, med - mad, med + mad, alpha=0.3)
-ax[0].set(yscale="log", xlabel=r"pixel value $\kappa$", ylabel="probability density", title="pixel histogram (unbounded edges)")
-ax[1].set(xlabel=r"peak height $\kappa$", ylabel="peaks per map and bin", title="peak histogram (24 neighbours), median $\\pm$ MAD")
+ax[0].set(
+    yscale="log",
+    xlabel=r"pixel value $\kappa$",
+    ylabel="probability density",
+    title="pixel histogram (unbounded edges)",
+)
+ax[1].set(
+    xlabel=r"peak height $\kappa$",
+    ylabel="peaks per map and bin",
+    title="peak histogram (24 neighbours), median $\\pm$ MAD",
+)
 for a in ax:
     a.legend()
 plt.show()
@@ -274,7 +302,13 @@ ax.fill_between(k, med - mad, med + mad, alpha=0.3)
 ax.plot(kl, pkl.mean(0), "o", label=f"16 log bins (P3), mean of {NC}")
 ax.plot(k, np.abs(px.mean(0)), ":", label="|cross spectrum| of independent cubes")
 ax.plot(k, pk_in(k), "k--", label="requested $P(k)$ of the lognormal field")
-ax.set(xscale="log", yscale="log", xlabel=r"$k$ [h/Mpc]", ylabel=r"$P(k)$ [(Mpc/h)$^3$]", title=f"lognormal cubes, {cfg.n_mesh}$^3$, L = {BOX:g} Mpc/h")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel=r"$k$ [h/Mpc]",
+    ylabel=r"$P(k)$ [(Mpc/h)$^3$]",
+    title=f"lognormal cubes, {cfg.n_mesh}$^3$, L = {BOX:g} Mpc/h",
+)
 ax.legend(fontsize=8)
 plt.show()
 
@@ -309,16 +343,33 @@ plt.show()
 rho = 1.0 + C  # density in units of the mean
 fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
 for r, ls in ((1, "-"), (2, "--")):
-    c, h = S.peak_histogram(rho, S.linear_edges(1.0, 4.0, 30), neighbourhood=r, threshold=0.0, transform=lambda p: np.log(p + np.e))
+    c, h = S.peak_histogram(
+        rho, S.linear_edges(1.0, 4.0, 30), neighbourhood=r, threshold=0.0, transform=lambda p: np.log(p + np.e)
+    )
     ax[0].plot(c, h.mean(0), ls, label=f"{26 if r == 1 else 124} neighbours")
-ax[0].set(yscale="log", xlabel=r"$\log(\rho/\bar\rho + e)$ at peaks", ylabel="peaks per cube and bin", title=f"3D peaks, mean of {NC} cubes")
+ax[0].set(
+    yscale="log",
+    xlabel=r"$\log(\rho/\bar\rho + e)$ at peaks",
+    ylabel="peaks per cube and bin",
+    title=f"3D peaks, mean of {NC} cubes",
+)
 ax[0].legend()
 c, h = S.pixel_histogram(rho, S.log_edges(1e-3, 1e2, 49), log_centers=True, density=True)
 ax[1].plot(c, h.mean(0))
-ax[1].set(xscale="log", yscale="log", xlabel=r"$\rho/\bar\rho$", ylabel="probability density", title="voxel histogram, 49 log bins")
+ax[1].set(
+    xscale="log",
+    yscale="log",
+    xlabel=r"$\rho/\bar\rho$",
+    ylabel="probability density",
+    title="voxel histogram, 49 log bins",
+)
 md = S.mean_density(rho)
 ax[2].hist(md, bins=max(3, NC // 2))
-ax[2].set(xlabel=r"mean density $\langle\rho/\bar\rho\rangle$ of a cube", ylabel="cubes", title=f"mean-density distribution, {NC} cubes")
+ax[2].set(
+    xlabel=r"mean density $\langle\rho/\bar\rho\rangle$ of a cube",
+    ylabel="cubes",
+    title=f"mean-density distribution, {NC} cubes",
+)
 plt.tight_layout()
 plt.show()
 
@@ -348,9 +399,15 @@ _, pk_bad_peaks = S.peak_counts_2d(G, th, differential=False)
 _, pk_real_peaks = S.peak_counts_2d(L, th, differential=False)
 _, pk_good_peaks = S.peak_counts_2d(L2, th, differential=False)
 rows = []
-for name, pmap, ps, pks in (("lognormal (good)", lmaps_b, p_good, pk_good_peaks), ("Gaussian (bad)", gmaps, p_bad, pk_bad_peaks)):
+for name, pmap, ps, pks in (
+    ("lognormal (good)", lmaps_b, p_good, pk_good_peaks),
+    ("Gaussian (bad)", gmaps, p_bad, pk_bad_peaks),
+):
     w1_pix = S.normalized_wasserstein1(lmaps, pmap)
-    w1_peak = S.normalized_wasserstein1(np.concatenate(S.peak_values(L, 2, threshold=0.0)), np.concatenate(S.peak_values(to_dev(pmap), 2, threshold=0.0)))
+    w1_peak = S.normalized_wasserstein1(
+        np.concatenate(S.peak_values(L, 2, threshold=0.0)),
+        np.concatenate(S.peak_values(to_dev(pmap), 2, threshold=0.0)),
+    )
     frac = np.abs(S.fractional_difference(p_real, ps)).max()
     ks = S.ks_ad_bootstrap(p_real, ps, n_boot=5, seed=seed)
     fr = S.frobenius_fr(p_real, ps)
@@ -359,14 +416,23 @@ for name, pmap, ps, pks in (("lognormal (good)", lmaps_b, p_good, pk_good_peaks)
     score_peaks = S.s_star(pk_real_peaks[:, keep], pks[:, keep])
     rows.append((name, w1_pix, w1_peak, frac, np.median(ks["ks"]), fr, score_ps, score_peaks))
 ref_ps = S.reference_s_star(p_real)
-print(f"{'generated sample':18s} {'W1 pix':>7s} {'W1 peak':>8s} {'max|f_Cl|':>9s} {'KS p':>6s} {'f_R':>6s} {'S*(Cl)':>8s} {'S*(peaks)':>9s}")
+print(
+    f"{'generated sample':18s} {'W1 pix':>7s} {'W1 peak':>8s} {'max|f_Cl|':>9s} {'KS p':>6s} {'f_R':>6s} {'S*(Cl)':>8s} {'S*(peaks)':>9s}"
+)
 for r in rows:
     print(f"{r[0]:18s} {r[1]:7.3f} {r[2]:8.3f} {r[3]:9.3f} {r[4]:6.3f} {r[5]:6.3f} {r[6]:8.2f} {r[7]:9.2f}")
 print(f"reference S*(Cl), real half vs half: {ref_ps:.2f}   ({NM} maps per sample)")
 
 fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
 for a, (stat, title) in zip(ax, ((p_real, "real (lognormal)"), (p_good, "generated, good"), (p_bad, "generated, bad"))):
-    im = a.imshow(S.correlation(stat), vmin=-1, vmax=1, cmap="RdBu_r", origin="lower", extent=[pedges[0], pedges[-1], pedges[0], pedges[-1]])
+    im = a.imshow(
+        S.correlation(stat),
+        vmin=-1,
+        vmax=1,
+        cmap="RdBu_r",
+        origin="lower",
+        extent=[pedges[0], pedges[-1], pedges[0], pedges[-1]],
+    )
     a.set(xlabel=r"$\ell$", ylabel=r"$\ell'$", title=f"$R_{{\\ell\\ell'}}$ of $C_\\ell$, {title}, {NM} maps")
 fig.colorbar(im, ax=ax, label="Pearson correlation")
 plt.show()
@@ -384,7 +450,9 @@ collapsed = L2[: max(2, NM // 8)].repeat(8, 1, 1)[:NM]  # a mode-collapsed "gene
 ss_coll = S.ms_ssim_random_pairs(clip(collapsed), n_pairs=npairs, data_range=float(hi - lo), seed=seed + 2)
 percents = np.arange(5, 100, 5)
 # "inferred" maps: the real ones plus noise, as an autoencoder would return them (P5)
-noisy = L + 0.5 * float(L.std()) * torch.randn(L.shape, generator=torch.Generator(device="cpu").manual_seed(seed)).to(dev)
+noisy = L + 0.5 * float(L.std()) * torch.randn(L.shape, generator=torch.Generator(device="cpu").manual_seed(seed)).to(
+    dev
+)
 dice = S.dice_top_percent(L, noisy, percents)
 r_mean, r_std = S.dice_random_baseline(L, percents, n_pairs=npairs, seed=seed)
 norm, signif = S.dice_scores(dice, r_mean, r_std)
@@ -402,7 +470,10 @@ ax[1].set(xlabel="top n% of pixels", ylabel="Sørensen-Dice overlap", title="P5'
 ax[1].legend(fontsize=8)
 idx, dist = S.nearest_neighbours(L2[:8], L, k=1)
 idx_mem, _ = S.nearest_neighbours(L[:8] + 1e-3 * float(L.std()), L, k=1)
-print("nearest training map of 8 generated maps (index, pixel L2):", list(zip(idx[:, 0].tolist(), np.round(dist[:, 0], 3).tolist())))
+print(
+    "nearest training map of 8 generated maps (index, pixel L2):",
+    list(zip(idx[:, 0].tolist(), np.round(dist[:, 0], 3).tolist())),
+)
 print("a memorizing generator is caught: nearest indices", idx_mem[:, 0].tolist())
 plt.show()
 
@@ -439,9 +510,13 @@ from gancosmo.stats.chapter import protocol_example
 
 real_pool = fields.lognormal_maps(2 * NM, cfg.n_pix, SIDE, cl_in, seed=seed + 5)
 null_maps = LognormalNull(lmaps, SIDE).sample(NM // 2, seed=seed + 6)
-judged = protocol_example(real_pool, {"second lognormal sample": lmaps_b, "Gaussian maps": gmaps}, null_maps, SIDE, n=NM // 2, seed=seed)
+judged = protocol_example(
+    real_pool, {"second lognormal sample": lmaps_b, "Gaussian maps": gmaps}, null_maps, SIDE, n=NM // 2, seed=seed
+)
 for name, rows in judged.items():
-    display(ScorecardTable(rows, caption=f"{name} vs real lognormal maps, {NM // 2} maps per side, 39 real-vs-real splits"))
+    display(
+        ScorecardTable(rows, caption=f"{name} vs real lognormal maps, {NM // 2} maps per side, 39 real-vs-real splits")
+    )
 
 # %% [markdown]
 # The Fréchet part of P2's FID-like distance is `S.fid_like(features_real, features_fake)`:
@@ -479,10 +554,16 @@ if (golden_dir / "lenstools_maps.npz").exists():
         g = lambda k: gold[f"{case}/{k}"]  # noqa: E731
         checks = {
             "power spectrum": rel(S.power_spectrum_2d(m, sd, g("ell_edges_p2"))[1], g("power_p2")),
-            "Minkowski V0,V1,V2": max(rel(v, g(f"minkowski_p2/{j}")) for j, v in enumerate(S.minkowski_2d(m, g("thresholds_p2"))[1:])),
+            "Minkowski V0,V1,V2": max(
+                rel(v, g(f"minkowski_p2/{j}")) for j, v in enumerate(S.minkowski_2d(m, g("thresholds_p2"))[1:])
+            ),
             "peak counts": rel(S.peak_counts_2d(m, g("thresholds"))[1], g("peaks")),
-            "bispectrum, equilateral": rel(S.bispectrum_2d(m, sd, g("ell_edges_bisp"), "equilateral")[1], g("bisp_equilateral")),
-            "bispectrum, folded r=0.5": rel(S.bispectrum_2d(m, sd, g("ell_edges_bisp"), "folded", 0.5)[1], g("bisp_folded_0.5")),
+            "bispectrum, equilateral": rel(
+                S.bispectrum_2d(m, sd, g("ell_edges_bisp"), "equilateral")[1], g("bisp_equilateral")
+            ),
+            "bispectrum, folded r=0.5": rel(
+                S.bispectrum_2d(m, sd, g("ell_edges_bisp"), "folded", 0.5)[1], g("bisp_folded_0.5")
+            ),
         }
         for k_, v in checks.items():
             worst[k_] = max(worst.get(k_, 0.0), v)
@@ -497,7 +578,14 @@ try:
 
     d = fields.lognormal_cubes(1, 32, 64.0, seed=7)[0].astype(np.float32)
     ref = PKL.Pk(d, 64.0, 0, "None", 1, False)
-    table.append(("P(k), Pylians bins", "Pylians", rel(S.power_spectrum_3d(d[None].astype(np.float64), 64.0)[1][0], ref.Pk[:, 0]), 1e-6))
+    table.append(
+        (
+            "P(k), Pylians bins",
+            "Pylians",
+            rel(S.power_spectrum_3d(d[None].astype(np.float64), 64.0)[1][0], ref.Pk[:, 0]),
+            1e-6,
+        )
+    )
     with contextlib.redirect_stdout(io.StringIO()):
         rb = PKL.Bk(d, 64.0, 0.3, 0.5, thetas, "None", 1)
     b, q = S.bispectrum_3d(d[None].astype(np.float64), 64.0, 0.3, 0.5, thetas)
@@ -529,7 +617,20 @@ if run_benchmark and resolved in ("cpu", "smoke"):
     import stats_speed
 
     nthreads = torch.get_num_threads()
-    bench = stats_speed.main(["--sizes", "128", "--cube-sizes", "64" if resolved == "cpu" else "32", "--batch", "16", "--repeats", "2", "--n-ref", "2"])
+    bench = stats_speed.main(
+        [
+            "--sizes",
+            "128",
+            "--cube-sizes",
+            "64" if resolved == "cpu" else "32",
+            "--batch",
+            "16",
+            "--repeats",
+            "2",
+            "--n-ref",
+            "2",
+        ]
+    )
     torch.set_num_threads(nthreads)
 elif run_benchmark:
     import stats_speed
@@ -540,7 +641,9 @@ for path in sorted((committed_results() / "statistics").glob("stats_speed*.json"
     print(f"\n{path.name}: {res['device_name']}, batch {res['batch_maps']} maps")
     for r in res["rows"]:
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
-        print(f"  {r['statistic']:40s} {r['size']:>6s} ours {r['ours_s'] * 1e3:9.4f} ms/object  vs {r['reference']:18s} {ratio}")
+        print(
+            f"  {r['statistic']:40s} {r['size']:>6s} ours {r['ours_s'] * 1e3:9.4f} ms/object  vs {r['reference']:18s} {ratio}"
+        )
 
 # %% [markdown]
 # ## Summary

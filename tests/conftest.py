@@ -1,4 +1,5 @@
 """Shared test settings: a private data cache per test session, no GUI backend."""
+
 import os
 
 import matplotlib

@@ -1,7 +1,7 @@
 """Symmetry augmentations: every group element distinct, values only permuted, bad shapes refused."""
+
 import pytest
 import torch
-
 from gancosmo.data.augment import apply_dihedral2d, apply_octahedral3d, dihedral2d, octahedral3d
 
 
@@ -36,8 +36,15 @@ def test_random_draws_follow_the_generator():
     assert c.shape == (16, 1, 4, 4, 4)
 
 
-@pytest.mark.parametrize("fn, x", [(dihedral2d, torch.zeros(2, 8, 8)), (dihedral2d, torch.zeros(2, 1, 8, 6)),
-                                   (octahedral3d, torch.zeros(2, 1, 8, 8)), (octahedral3d, torch.zeros(2, 1, 4, 4, 2))])
+@pytest.mark.parametrize(
+    "fn, x",
+    [
+        (dihedral2d, torch.zeros(2, 8, 8)),
+        (dihedral2d, torch.zeros(2, 1, 8, 6)),
+        (octahedral3d, torch.zeros(2, 1, 8, 8)),
+        (octahedral3d, torch.zeros(2, 1, 4, 4, 2)),
+    ],
+)
 def test_bad_shapes(fn, x):
     with pytest.raises(ValueError, match="expects|needs"):
         fn(x)

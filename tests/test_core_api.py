@@ -1,4 +1,5 @@
 """The chapter core: typed configs, the emulator interface, transforms, Trainer-owned model selection."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,14 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from torch import nn
-
 from gancosmo.config import ChapterConfig, option, writable_folder
 from gancosmo.data.intensity import ConstantScale, DensityScaling, Identity, check_transform
 from gancosmo.evaluation.sampling import LognormalNull, TorchEmulator, generation_speed
 from gancosmo.params import ParameterError
 from gancosmo.train import TrainConfig, Trainer
 from gancosmo.train.selection import Selector
+from torch import nn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,8 +22,9 @@ class ToyConfig(ChapterConfig):
     width: int = option(doc="base width", low=1)
     conditional: bool = option(doc="train the conditional model")
     prior: str = option(doc="latent prior", choices=("gaussian", "student-t"))
-    results_dir: str | None = option(doc="folder for results", nullable=True, check=writable_folder,
-                                     describe="a writable folder", default=None)
+    results_dir: str | None = option(
+        doc="folder for results", nullable=True, check=writable_folder, describe="a writable folder", default=None
+    )
 
     def check(self):
         if self.conditional and self.width < 2:
@@ -45,16 +46,25 @@ def test_config_overrides_and_profile_values():
     assert "`width`: base width" in ToyConfig.describe_parameters()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(profile="huge"), "parameter 'profile' must be one of 'auto', 'smoke', 'cpu'"),
-    (dict(profile="cpu", epochs=0), "parameter 'epochs' must be a number with 0 < value (or None: the cpu profile's value 30.0); got 0."),
-    (dict(profile="cpu", width=2.5), "parameter 'width' must be an integer"),
-    (dict(profile="cpu", widht=2), "unknown parameter 'widht'; this chapter accepts: profile, conditional, epochs, prior"),
-    (dict(profile="cpu", conditional="yes"), "parameter 'conditional' must be true/false"),
-    (dict(profile="cpu", prior="cauchy"), "parameter 'prior' must be one of 'gaussian', 'student-t'"),
-    (dict(profile="cpu", results_dir="/proc/forbidden"), "parameter 'results_dir' must be a writable folder"),
-    (dict(profile="cpu", conditional=True, width=1), "must be >= 2 for the conditional model"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(profile="huge"), "parameter 'profile' must be one of 'auto', 'smoke', 'cpu'"),
+        (
+            dict(profile="cpu", epochs=0),
+            "parameter 'epochs' must be a number with 0 < value (or None: the cpu profile's value 30.0); got 0.",
+        ),
+        (dict(profile="cpu", width=2.5), "parameter 'width' must be an integer"),
+        (
+            dict(profile="cpu", widht=2),
+            "unknown parameter 'widht'; this chapter accepts: profile, conditional, epochs, prior",
+        ),
+        (dict(profile="cpu", conditional="yes"), "parameter 'conditional' must be true/false"),
+        (dict(profile="cpu", prior="cauchy"), "parameter 'prior' must be one of 'gaussian', 'student-t'"),
+        (dict(profile="cpu", results_dir="/proc/forbidden"), "parameter 'results_dir' must be a writable folder"),
+        (dict(profile="cpu", conditional=True, width=1), "must be >= 2 for the conditional model"),
+    ],
+)
 def test_config_refuses_bad_parameters_in_one_sentence(kwargs, message):
     with pytest.raises(ParameterError) as error:
         ToyConfig.from_parameters(**kwargs)
@@ -141,8 +151,18 @@ class ScriptedSelector(Selector):
 def _trainer(out):
     torch.manual_seed(0)
     data = torch.tanh(torch.randn(16, 8, 8, generator=torch.Generator().manual_seed(0)))
-    cfg = TrainConfig(loss="bce", label_flip=0.0, batch_size=4, max_steps=8, latent_dim=4, progress=False, log_every=2,
-                      select_every=1, out_dir=str(out), ckpt_every=0)
+    cfg = TrainConfig(
+        loss="bce",
+        label_flip=0.0,
+        batch_size=4,
+        max_steps=8,
+        latent_dim=4,
+        progress=False,
+        log_every=2,
+        select_every=1,
+        out_dir=str(out),
+        ckpt_every=0,
+    )
     return Trainer(TinyG(), TinyD(), data, cfg, statistic=ScriptedSelector())
 
 

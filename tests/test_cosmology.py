@@ -1,10 +1,10 @@
 """The pyccl-backed Cosmology: units, normalisations and analytic limits."""
+
 import numpy as np
 import pyccl
 import pytest
-from scipy.integrate import quad
-
 from gancosmo.cosmology import Cosmology, kids450_nz
+from scipy.integrate import quad
 
 
 @pytest.fixture(scope="module")
@@ -14,6 +14,7 @@ def cosmo():
 
 def test_sigma8_recovered_from_pk_linear(cosmo):
     """Integrating our P_lin(k) in (Mpc/h)^3 with a top-hat of 8 Mpc/h gives back sigma_8."""
+
     def integrand(lnk):
         k = np.exp(lnk)
         x = 8.0 * k
@@ -25,7 +26,15 @@ def test_sigma8_recovered_from_pk_linear(cosmo):
 
 
 def test_units_against_raw_pyccl(cosmo):
-    raw = pyccl.Cosmology(Omega_c=0.255, Omega_b=0.045, h=0.7, sigma8=0.8, n_s=0.96, transfer_function="eisenstein_hu", matter_power_spectrum="halofit")
+    raw = pyccl.Cosmology(
+        Omega_c=0.255,
+        Omega_b=0.045,
+        h=0.7,
+        sigma8=0.8,
+        n_s=0.96,
+        transfer_function="eisenstein_hu",
+        matter_power_spectrum="halofit",
+    )
     k = np.array([0.05, 0.5])
     assert np.allclose(cosmo.pk_halofit(k, 0.5), pyccl.nonlin_matter_power(raw, k * 0.7, 1 / 1.5) * 0.7**3, rtol=1e-10)
     assert cosmo.comoving_distance(1.0)[0] == pytest.approx(pyccl.comoving_radial_distance(raw, 0.5) * 0.7, rel=1e-10)
@@ -56,7 +65,9 @@ def test_convergence_cl_single_source_and_distribution(cosmo):
 def test_kids450_nz_mean_redshift():
     z = np.linspace(0, 6, 6001)
     n = kids450_nz(z)
-    assert np.trapezoid(z * n, z) / np.trapezoid(n, z) == pytest.approx(0.5 * 1.5045754, rel=1e-4)  # z0 Gamma(8/3) / Gamma(2)
+    assert np.trapezoid(z * n, z) / np.trapezoid(n, z) == pytest.approx(
+        0.5 * 1.5045754, rel=1e-4
+    )  # z0 Gamma(8/3) / Gamma(2)
 
 
 @pytest.mark.parametrize(

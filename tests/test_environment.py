@@ -1,4 +1,5 @@
 """pyproject.toml and environment.yml declare the same dependencies; torch stays pinned."""
+
 import re
 import tomllib
 from pathlib import Path

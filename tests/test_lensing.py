@@ -1,7 +1,7 @@
 """Born convergence maps against pyccl's Limber C_ell."""
+
 import numpy as np
 import pytest
-
 from gancosmo.cosmology import Cosmology, kids450_nz
 from gancosmo.sims import convergence_maps
 from gancosmo.sims.lensing import lens_planes, lensing_efficiency
@@ -54,7 +54,9 @@ def test_lensing_efficiency_limits():
     assert np.allclose(np.diff(chi), 128.0) and chi[-1] >= chi_s - 128 and np.all(np.diff(z) > 0)
 
 
-@pytest.mark.parametrize("source", [dict(z_source=1.0, nz=None), dict(z_source=None, nz=kids450_nz)], ids=["z_s=1", "KiDS n(z)"])
+@pytest.mark.parametrize(
+    "source", [dict(z_source=1.0, nz=None), dict(z_source=None, nz=kids450_nz)], ids=["z_s=1", "KiDS n(z)"]
+)
 def test_born_weights_reproduce_pyccl_limber(source):
     """The plane weights 1.5 Omega_m (H0/c)^2 (1+z) chi q(chi), integrated in Limber form over pyccl's
     halofit P(k), give pyccl's convergence C_ell: the maps' kernel is the theory's kernel."""

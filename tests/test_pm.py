@@ -1,8 +1,8 @@
 """The particle-mesh simulator against linear theory, halofit and its own reproducibility."""
+
 import numpy as np
 import pytest
 import torch
-
 from gancosmo.cosmology import Cosmology
 from gancosmo.sims import ParticleMesh, run_pm
 from gancosmo.sims.initial_conditions import linear_density_k

@@ -7,17 +7,17 @@ What must hold (PROTOCOL.md, issue 11):
 - parent-level splits never put one parent on two sides;
 - the Anderson-Darling statistic agrees with scipy's.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.stats
-
 from gancosmo.evaluation.binned import AD_CRITICAL_5PCT, ad_two_sample, binned_comparison
 from gancosmo.evaluation.protocol import (
     RowSpec,
-    binned_row_specs,
     band_from_values,
+    binned_row_specs,
     real_vs_real_splits,
     rows_from_scores,
     score,
@@ -72,7 +72,7 @@ def test_split_by_parent_never_shares_a_parent():
             continue
         sets = split_by_parent(parents, {"train": 0.6, "dev": 0.1, "test": 0.3}, seed=trial)
         seen = [set(parents[idx]) for idx in sets.values()]
-        assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1:])
+        assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1 :])
         assert sum(len(v) for v in sets.values()) == len(parents)
         assert all(len(v) > 0 for v in sets.values())
 
@@ -105,7 +105,9 @@ def test_anderson_darling_matches_scipy():
     a, b = rng.normal(size=(40, 4)), rng.normal(0.4, 1.2, size=(55, 4))
     ours = ad_two_sample(a, b)
     for j in range(4):
-        ref = scipy.stats.anderson_ksamp([a[:, j], b[:, j]], variant="continuous", method=scipy.stats.PermutationMethod(n_resamples=9))
+        ref = scipy.stats.anderson_ksamp(
+            [a[:, j], b[:, j]], variant="continuous", method=scipy.stats.PermutationMethod(n_resamples=9)
+        )
         assert ours[j] == pytest.approx(ref.statistic, rel=1e-10)
     assert AD_CRITICAL_5PCT == pytest.approx(1.961, abs=1e-3)
 
@@ -185,7 +187,9 @@ def test_gaussian_field_fails_pdf_and_minkowski_against_lognormal_data():
     pdf_edges = np.linspace(-2 * sigma, 4 * sigma, 13)
     mf_edges = np.linspace(-1.5 * sigma, 3 * sigma, 10)
     splits = real_vs_real_splits(np.arange(len(pool)), n, seed=1)
-    scores = score(_compare, _features(pool, edges, pdf_edges, mf_edges), splits, _features(gauss, edges, pdf_edges, mf_edges))
+    scores = score(
+        _compare, _features(pool, edges, pdf_edges, mf_edges), splits, _features(gauss, edges, pdf_edges, mf_edges)
+    )
     rows = {r.key: r for r in rows_from_scores(ROWS, scores)}
     assert rows["pdf_chi2_dof"].verdict == "fail"
     assert rows["mf_chi2_dof"].verdict == "fail"

@@ -1,4 +1,5 @@
 """Published-data loaders, offline: tiny files in the real formats served on loopback HTTP."""
+
 from __future__ import annotations
 
 import csv
@@ -14,7 +15,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-
 from gancosmo.sims import published as pub
 
 P2_OM, P2_S8 = 0.101, 1.304
@@ -126,8 +126,7 @@ def test_p2_download_and_load(server, cache):
     path = pub.fetch_p2_cosmology(P2_OM, P2_S8, **kwargs)
     assert path.parent == cache / "p2" and pub.parse_p2_filename(path) == (P2_OM, P2_S8)
     # The single switch, and a memory map of the whole file.
-    np.testing.assert_array_equal(
-        pub.load_published("p2", omega_m=P2_OM, sigma8=P2_S8, **kwargs), maps)
+    np.testing.assert_array_equal(pub.load_published("p2", omega_m=P2_OM, sigma8=P2_S8, **kwargs), maps)
     mm = pub.load_p2_maps(P2_OM, P2_S8, mmap=True, **kwargs)
     assert isinstance(mm, np.memmap) and mm.shape == (5, 128, 128)
     with pytest.raises(ValueError, match="n_maps"):
@@ -136,15 +135,17 @@ def test_p2_download_and_load(server, cache):
     (www / P2_ZIP).unlink()
     np.testing.assert_array_equal(pub.load_p2_maps(P2_OM, P2_S8, **kwargs), maps)
     assert sorted(p.name for p in files_in(cache)) == sorted(
-        [P2_ZIP, P2_ZIP.replace(".zip", ".npy"), P2_ZIP.replace(".zip", ".npy.json")])
+        [P2_ZIP, P2_ZIP.replace(".zip", ".npy"), P2_ZIP.replace(".zip", ".npy.json")]
+    )
 
 
 def test_p2_wrong_checksum_leaves_nothing(server, cache):
     www, url = server
     serve_p2(www, p2_maps())
     with pytest.raises(pub.ChecksumError) as info:
-        pub.load_p2_maps(P2_OM, P2_S8, cache=cache, base_url=url,
-                         registry={P2_ZIP: "md5:" + "0" * 32}, progressbar=False)
+        pub.load_p2_maps(
+            P2_OM, P2_S8, cache=cache, base_url=url, registry={P2_ZIP: "md5:" + "0" * 32}, progressbar=False
+        )
     message = str(info.value)
     assert P2_ZIP in message and "0" * 32 in message and md5(www / P2_ZIP) in message
     assert "deleted" in message
@@ -188,10 +189,9 @@ def test_p2_corrupted_cache_with_bad_server_is_removed(server, cache):
 def test_p2_truncated_npy_in_zip(server, cache):
     www, url = server
     data = npy_bytes(p2_maps())
-    digest = write_zip(www / P2_ZIP, {"kappa_map_cosmo_0.101_1.304.npy": data[:len(data) // 2]})
+    digest = write_zip(www / P2_ZIP, {"kappa_map_cosmo_0.101_1.304.npy": data[: len(data) // 2]})
     with pytest.raises(pub.CorruptFileError, match="truncated"):
-        pub.load_p2_maps(P2_OM, P2_S8, cache=cache, base_url=url,
-                         registry={P2_ZIP: f"md5:{digest}"}, progressbar=False)
+        pub.load_p2_maps(P2_OM, P2_S8, cache=cache, base_url=url, registry={P2_ZIP: f"md5:{digest}"}, progressbar=False)
     assert not list((cache / "p2").glob("*.npy*"))
 
 
@@ -200,8 +200,9 @@ def test_p2_truncated_zip(server, cache):
     serve_p2(www, p2_maps())
     (www / P2_ZIP).write_bytes((www / P2_ZIP).read_bytes()[:5000])
     with pytest.raises(pub.CorruptFileError, match="not a readable zip"):
-        pub.load_p2_maps(P2_OM, P2_S8, cache=cache, base_url=url,
-                         registry={P2_ZIP: f"md5:{md5(www / P2_ZIP)}"}, progressbar=False)
+        pub.load_p2_maps(
+            P2_OM, P2_S8, cache=cache, base_url=url, registry={P2_ZIP: f"md5:{md5(www / P2_ZIP)}"}, progressbar=False
+        )
     assert not list((cache / "p2").glob("*.npy*"))
 
 
@@ -209,8 +210,7 @@ def test_p2_wrong_map_shape(server, cache):
     www, url = server
     digest = write_zip(www / P2_ZIP, {"m.npy": npy_bytes(np.zeros((2, 64, 64), np.float32))})
     with pytest.raises(pub.CorruptFileError, match=r"not \(n, 128, 128\)"):
-        pub.load_p2_maps(P2_OM, P2_S8, cache=cache, base_url=url,
-                         registry={P2_ZIP: f"md5:{digest}"}, progressbar=False)
+        pub.load_p2_maps(P2_OM, P2_S8, cache=cache, base_url=url, registry={P2_ZIP: f"md5:{digest}"}, progressbar=False)
 
 
 def test_p2_docs(server, cache):
@@ -231,8 +231,7 @@ def closed_port_url() -> str:
 
 def test_no_network_is_explained(cache):
     with pytest.raises(pub.PublishedDataError, match="place the file by hand"):
-        pub.fetch_p2_cosmology(P2_OM, P2_S8, cache=cache, base_url=closed_port_url(),
-                               progressbar=False)
+        pub.fetch_p2_cosmology(P2_OM, P2_S8, cache=cache, base_url=closed_port_url(), progressbar=False)
     assert files_in(cache) == []
 
 
@@ -245,8 +244,7 @@ def cube_file(cube: np.ndarray, key="data") -> bytes:
 
 
 def serve_p4(www: Path, cubes: list, key="data") -> dict:
-    members = {f"nbody-cubes/{i}_256_nbody_350Mpc.h5": cube_file(c, key)
-               for i, c in enumerate(cubes)}
+    members = {f"nbody-cubes/{i}_256_nbody_350Mpc.h5": cube_file(c, key) for i, c in enumerate(cubes)}
     members["nbody-cubes/notes.txt"] = b"not a cube"
     return {"nbody-cubes.zip": f"md5:{write_zip(www / 'nbody-cubes.zip', members)}"}
 
@@ -259,8 +257,7 @@ def counts(n=3, size=8) -> list:
 def test_p4_download_and_load(server, cache):
     www, url = server
     cubes = counts()
-    kwargs = dict(cache=cache, base_url=url, registry=serve_p4(www, cubes), progressbar=False,
-                  cube_size=8)
+    kwargs = dict(cache=cache, base_url=url, registry=serve_p4(www, cubes), progressbar=False, cube_size=8)
     out = pub.load_p4_cubes(**kwargs)
     assert out.shape == (3, 8, 8, 8) and out.dtype == np.float32
     np.testing.assert_array_equal(out, np.stack(cubes))
@@ -270,12 +267,15 @@ def test_p4_download_and_load(server, cache):
         pub.load_p4_cubes(n_cubes=4, **kwargs)
 
 
-@pytest.mark.parametrize("problem, match", [
-    ("key", "no dataset 'data'"),
-    ("shape", "not a 8\\^3 cube"),
-    ("negative", "negative"),
-    ("truncated", "not a readable HDF5"),
-])
+@pytest.mark.parametrize(
+    "problem, match",
+    [
+        ("key", "no dataset 'data'"),
+        ("shape", "not a 8\\^3 cube"),
+        ("negative", "negative"),
+        ("truncated", "not a readable HDF5"),
+    ],
+)
 def test_p4_bad_cubes(server, cache, problem, match):
     www, url = server
     cubes, key = counts(2), "data"
@@ -291,8 +291,7 @@ def test_p4_bad_cubes(server, cache, problem, match):
         members = {"0_256_nbody_350Mpc.h5": good[: len(good) // 2]}
         registry = {"nbody-cubes.zip": f"md5:{write_zip(www / 'nbody-cubes.zip', members)}"}
     with pytest.raises(pub.CorruptFileError, match=match):
-        pub.load_p4_cubes(cache=cache, base_url=url, registry=registry, progressbar=False,
-                          cube_size=8)
+        pub.load_p4_cubes(cache=cache, base_url=url, registry=registry, progressbar=False, cube_size=8)
     if problem != "negative":  # caught before anything was put in place
         assert sorted(p.name for p in (cache / "p4").iterdir()) == ["nbody-cubes.zip"]
 
@@ -324,11 +323,14 @@ def test_p1_download_verify_and_refetch(server, cache):
     assert md5(cached) == md5(www / P1)
 
 
-@pytest.mark.parametrize("problem, match", [
-    ("range", r"outside the \[-1, 1\] range"),
-    ("truncated", "truncated"),
-    ("shape", r"not \(n, 256, 256\)"),
-])
+@pytest.mark.parametrize(
+    "problem, match",
+    [
+        ("range", r"outside the \[-1, 1\] range"),
+        ("truncated", "truncated"),
+        ("shape", r"not \(n, 256, 256\)"),
+    ],
+)
 def test_p1_bad_file_is_not_kept(server, cache, problem, match):
     www, url = server
     maps = p1_maps()

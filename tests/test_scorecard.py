@@ -1,4 +1,5 @@
 """Scorecard schema 2 (gancosmo.scorecard) and the book's Scorecard page."""
+
 from __future__ import annotations
 
 import json
@@ -8,23 +9,52 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from gancosmo.scorecard import Row, ScorecardTable, collect_scorecards, find_row, format_html, read_scorecard, write_scorecard
+from gancosmo.scorecard import (
+    Row,
+    ScorecardTable,
+    collect_scorecards,
+    find_row,
+    format_html,
+    read_scorecard,
+    write_scorecard,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _rows():
     return [
-        Row("cl_chi2_dof", "C_ell chi2/dof", paper=None, ours=np.float64(1.3), reference=1.0, band=(0.5, 1.8), null=4.0,
-            null_verdict="fail", verdict="pass", n_real=64, n_fake=64, notes="39 splits"),
-        Row("speed", "Generation speed", paper=68.3, ours=120, units="maps/s", verdict="pass", notes="criterion: >= paper"),
+        Row(
+            "cl_chi2_dof",
+            "C_ell chi2/dof",
+            paper=None,
+            ours=np.float64(1.3),
+            reference=1.0,
+            band=(0.5, 1.8),
+            null=4.0,
+            null_verdict="fail",
+            verdict="pass",
+            n_real=64,
+            n_fake=64,
+            notes="39 splits",
+        ),
+        Row(
+            "speed",
+            "Generation speed",
+            paper=68.3,
+            ours=120,
+            units="maps/s",
+            verdict="pass",
+            notes="criterion: >= paper",
+        ),
         Row("nan_value", "A NaN", ours=float("nan"), band=None, verdict="fail"),
     ]
 
 
 def test_round_trip_keeps_every_field(tmp_path):
-    path = write_scorecard(tmp_path / "sub" / "scorecard_p1_smoke.json", _rows(), meta=dict(profile="smoke", n_splits=39))
+    path = write_scorecard(
+        tmp_path / "sub" / "scorecard_p1_smoke.json", _rows(), meta=dict(profile="smoke", n_splits=39)
+    )
     meta, back = read_scorecard(path)
     assert meta == dict(profile="smoke", n_splits=39)
     first = find_row(back, "cl_chi2_dof")
@@ -33,14 +63,17 @@ def test_round_trip_keeps_every_field(tmp_path):
     assert json.loads(path.read_text())["schema"] == 2
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(key="Bad Key", quantity="x"), "snake_case"),
-    (dict(key="k", quantity=""), "quantity"),
-    (dict(key="k", quantity="x", verdict="ok"), "verdict must be one of pass, fail, untestable"),
-    (dict(key="k", quantity="x", band=(2, 1)), "lo <= hi"),
-    (dict(key="k", quantity="x", band="wide"), "band must be a pair"),
-    (dict(key="k", quantity="x", ours=[1, 2]), "ours must be a number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(key="Bad Key", quantity="x"), "snake_case"),
+        (dict(key="k", quantity=""), "quantity"),
+        (dict(key="k", quantity="x", verdict="ok"), "verdict must be one of pass, fail, untestable"),
+        (dict(key="k", quantity="x", band=(2, 1)), "lo <= hi"),
+        (dict(key="k", quantity="x", band="wide"), "band must be a pair"),
+        (dict(key="k", quantity="x", ours=[1, 2]), "ours must be a number"),
+    ],
+)
 def test_bad_rows_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Row(**kwargs)
@@ -62,7 +95,7 @@ def test_duplicate_keys_and_old_schema_are_refused(tmp_path):
 
 def test_html_table_has_one_row_per_key_and_verdict_classes():
     html = format_html(_rows(), caption="P1")
-    assert html.count("<tr id=\"row-") == 3 and "<caption>P1</caption>" in html
+    assert html.count('<tr id="row-') == 3 and "<caption>P1</caption>" in html
     assert 'class="verdict-pass"' in html and 'class="verdict-fail"' in html
     assert "[0.5, 1.8]" in html
     assert ScorecardTable(_rows())._repr_html_() == format_html(_rows())
@@ -87,11 +120,15 @@ def test_scorecard_page_renders_tables(tmp_path):
 
     nb_path = tmp_path / "scorecard.ipynb"
     jupytext = Path(sys.executable).with_name("jupytext")
-    subprocess.run([str(jupytext), "--quiet", "--to", "ipynb", "-o", str(nb_path), str(ROOT / "book" / "scorecard.md")], check=True)
+    subprocess.run(
+        [str(jupytext), "--quiet", "--to", "ipynb", "-o", str(nb_path), str(ROOT / "book" / "scorecard.md")], check=True
+    )
     nb = nbformat.read(nb_path, as_version=4)
     NotebookClient(nb, kernel_name="python3", timeout=300).execute()
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    text = "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    text = "".join(
+        o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
     found = collect_scorecards()
     assert html.count('<table class="scorecard">') == len(found)
     assert "shared/" not in text and "shared/" not in html

@@ -8,6 +8,7 @@ for the cubes below, so 512, 4096 and 256 fields give a standard error of about 
 bin: a 5 % tolerance is more than 4 standard errors. Each test also asserts that its own
 measured standard error is below 1.25 %, so a tolerance cannot silently become meaningless.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,7 +17,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-
 from gancosmo.stats import fields as F
 from gancosmo.stats.power import ell_grid_2d, power_spectrum_2d, power_spectrum_3d
 
@@ -85,7 +85,9 @@ class _Moments:
         var = s2 / n - mu * mu
         m3 = s3 / n - 3 * mu * s2 / n + 2 * mu**3
         means = np.concatenate(self.field_means)
-        return dict(mean=mu, var=var, skew=m3 / var**1.5, min=self.min, mean_se=means.std() / np.sqrt(means.size), var0=s2 / n)
+        return dict(
+            mean=mu, var=var, skew=m3 / var**1.5, min=self.min, mean_se=means.std() / np.sqrt(means.size), var0=s2 / n
+        )
 
 
 def _moments(x):
@@ -291,7 +293,7 @@ def test_lognormal_maps_like_handles_other_skewness(real_maps):
 
 def test_lognormal_cubes_like_matches_spectrum_and_one_point(cube_runs):
     run = cube_runs("sigma1")
-    n, box = run["n"], run["box"]
+    box = run["box"]
     real = 1.0 + run["cubes"]  # rho / rho_bar
     fake, info = F.lognormal_cubes_like(real, box, 256, seed=42, return_info=True)
     assert fake.dtype == np.float32 and fake.shape == real.shape
@@ -333,7 +335,10 @@ def test_lognormal_cubes_like_matches_spectrum_and_one_point(cube_runs):
         (lambda: F.lognormal_cubes(1, 16, 50.0, pk=lambda k: k * np.nan), "pk"),
         (lambda: F.lognormal_cubes(1, 16, 50.0, shift=-1.0), "shift"),
         # a spectrum whose correlation function dips below -shift^2: no lognormal field exists
-        (lambda: F.lognormal_maps(1, 32, 2.0, cl=lambda ell: 1e-6 * (np.abs(ell - 2880) < 200), shift=0.01), "lognormal"),
+        (
+            lambda: F.lognormal_maps(1, 32, 2.0, cl=lambda ell: 1e-6 * (np.abs(ell - 2880) < 200), shift=0.01),
+            "lognormal",
+        ),
         (lambda: F.lognormal_maps_like(np.zeros((2, 8, 8)), 1.0, 1), "zero variance"),
         (lambda: F.lognormal_maps_like(np.ones((2, 8, 9)), 1.0, 1), "real_maps"),
         (lambda: F.lognormal_maps_like(np.ones((8, 8)), 1.0, 1), "real_maps"),
@@ -341,9 +346,17 @@ def test_lognormal_cubes_like_matches_spectrum_and_one_point(cube_runs):
         (lambda: F.lognormal_maps_like(np.random.default_rng(0).random((2, 8, 8)), 1.0, -1), "n"),
         (lambda: F.lognormal_maps_like(np.random.default_rng(0).random((2, 8, 8)), 1.0, 1, shift="max"), "shift"),
         (lambda: F.lognormal_maps_like(np.random.default_rng(0).random((2, 8, 8)), 1.0, 1, shift=0.0), "shift"),
-        (lambda: F.lognormal_maps_like(np.random.default_rng(0).random((2, 8, 8)), 1.0, 1, symmetrise="yes"), "symmetrise"),
+        (
+            lambda: F.lognormal_maps_like(np.random.default_rng(0).random((2, 8, 8)), 1.0, 1, symmetrise="yes"),
+            "symmetrise",
+        ),
         (lambda: F.lognormal_cubes_like(np.random.default_rng(0).random((2, 8, 8)), 50.0, 1), "real_cubes"),
-        (lambda: F.lognormal_cubes_like(-np.ones((2, 4, 4, 4)) + np.random.default_rng(0).random((2, 4, 4, 4)), 50.0, 1, shift="mean"), "mean"),
+        (
+            lambda: F.lognormal_cubes_like(
+                -np.ones((2, 4, 4, 4)) + np.random.default_rng(0).random((2, 4, 4, 4)), 50.0, 1, shift="mean"
+            ),
+            "mean",
+        ),
         (lambda: F.lognormal_cubes_like(np.full((2, 4, 4, 4), np.nan), 50.0, 1), "NaN"),
     ],
 )

@@ -1,10 +1,10 @@
 """Bad input raises one clear ValueError sentence naming what was wrong and what is accepted."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-
 from gancosmo import stats as S
 
 MAPS = np.random.default_rng(0).standard_normal((2, 16, 16))

@@ -1,11 +1,11 @@
 """Named suites: shapes, the config-keyed cache, corruption handling and bad input."""
+
 import json
 import math
 import warnings
 
 import numpy as np
 import pytest
-
 from gancosmo.sims import load_suite
 from gancosmo.sims.cache import CacheCorruptionWarning, cached_arrays, config_key
 from gancosmo.sims.suites import book_requests, kids450_grid, log_like, p2_maps, resolve_profile, slab_images
@@ -102,7 +102,9 @@ def test_log_like_transforms():
     # P5 Eq. 1 maps [0.01, 600] onto [-1, 1]
     assert log_like(np.array([0.01, 600.0]), a=math.log(0.01), b=math.log(600.0)) == pytest.approx([-1.0, 1.0])
     # Eq. 2 with c = 0.001 maps v = 0 to -1 and v = 2632 - c to +1
-    assert log_like(np.array([0.0, 2632.0 - 1e-3]), a=math.log(1e-3), b=math.log(2632.0), c=1e-3) == pytest.approx([-1.0, 1.0])
+    assert log_like(np.array([0.0, 2632.0 - 1e-3]), a=math.log(1e-3), b=math.log(2632.0), c=1e-3) == pytest.approx(
+        [-1.0, 1.0]
+    )
 
 
 def test_slab_images_match_a_direct_histogram():

@@ -1,11 +1,12 @@
 """DDP: two CPU processes on gloo, launched by torchrun, keep identical replicas."""
+
 import subprocess
 import sys
 import textwrap
 
 import torch
 
-WORKER = textwrap.dedent('''
+WORKER = textwrap.dedent("""
     import sys, torch
     from gancosmo.models.cosmogan import cosmogan
     from gancosmo.train import TrainConfig, Trainer
@@ -23,17 +24,32 @@ WORKER = textwrap.dedent('''
     t = Trainer(G, D, data, cfg)
     assert t.dist.world_size == 2
     result = t.fit(resume=resume, stop_at=stop_at)
-    torch.save(dict(g=t.G_raw.state_dict(), d=t.D_raw.state_dict(), history=result["history"]), f"{out}/{run}-rank{rank}.pt")
+    state = dict(g=t.G_raw.state_dict(), d=t.D_raw.state_dict(), history=result["history"])
+    torch.save(state, f"{out}/{run}-rank{rank}.pt")
     cleanup()
-''')
+""")
 
 
 def _run(tmp_path, loss, run="run", stop_at=None, resume=False):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(script), str(tmp_path), loss, run, "-" if stop_at is None else str(stop_at), "resume" if resume else "fresh"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(script),
+        str(tmp_path),
+        loss,
+        run,
+        "-" if stop_at is None else str(stop_at),
+        "resume" if resume else "fresh",
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=120, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"}
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = (torch.load(tmp_path / f"{run}-rank{r}.pt", weights_only=False) for r in (0, 1))
     return r0, r1
@@ -49,7 +65,9 @@ def test_two_processes_keep_identical_replicas(tmp_path):
         p0, p1 = _params(r0[net]), _params(r1[net])
         assert all(torch.equal(p0[k], p1[k]) for k in p0), net
     # the replicas trained (from rank 0's initial weights) and logged the mean loss
-    init, _ = __import__("gancosmo.models.cosmogan", fromlist=["cosmogan"]).cosmogan(base_filters=4, map_size=32, latent_dim=8, seed=0)
+    init, _ = __import__("gancosmo.models.cosmogan", fromlist=["cosmogan"]).cosmogan(
+        base_filters=4, map_size=32, latent_dim=8, seed=0
+    )
     assert not torch.equal(init.dense.weight, r0["g"]["dense.weight"])
     assert r0["history"][-1]["loss/d"] == r1["history"][-1]["loss/d"]
     assert (tmp_path / "run" / "checkpoints" / "step-00000004.pt").exists()

@@ -1,9 +1,9 @@
 """Losses, optimizers and schedules of the training engine, against hand computations."""
+
 import math
 
 import pytest
 import torch
-
 from gancosmo.train.losses import NonSaturating, WassersteinGP, make_loss
 from gancosmo.train.schedules import make_optimizer, make_scheduler
 
@@ -30,7 +30,10 @@ def test_bce_values_and_accuracy():
     real = torch.tensor([[2.0], [-1.0]])
     fake = torch.tensor([[-3.0], [0.5]])
     loss, stats = NonSaturating().discriminator(Const(), real, fake)
-    sp = lambda t: math.log1p(math.exp(t))  # softplus
+
+    def sp(t):  # softplus
+        return math.log1p(math.exp(t))
+
     expect = (sp(-2) + sp(1)) / 2 + (sp(-3) + sp(0.5)) / 2
     assert loss.item() == pytest.approx(expect, rel=1e-6)
     assert stats["d_accuracy"].item() == pytest.approx(0.5)

@@ -1,4 +1,5 @@
 """P3's density scaling c(x) = 2x/(x + kappa) - 1: values, inverse, derivative, Appendix B, bad input."""
+
 import numpy as np
 import pytest
 import torch
@@ -52,7 +53,9 @@ def test_error_propagation_appendix_b():
     x = unscale(c, kappa)
     np.testing.assert_allclose(density_error_at(x, dc, kappa), density_error(c, dc, kappa), rtol=1e-10)
     # Eq. B7 and its high-density limit kappa2 / kappa1
-    np.testing.assert_allclose(error_ratio(x, 4, 45), density_error_at(x, dc, 4) / density_error_at(x, dc, 45), rtol=1e-10)
+    np.testing.assert_allclose(
+        error_ratio(x, 4, 45), density_error_at(x, dc, 4) / density_error_at(x, dc, 45), rtol=1e-10
+    )
     assert error_ratio(1e9, 4, 45) == pytest.approx(45 / 4, rel=1e-6)
 
 

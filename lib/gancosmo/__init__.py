@@ -4,4 +4,5 @@ Subpackages: ``cosmology`` (pyccl-backed background and spectra), ``sims`` (part
 N-body, Born lensing, named data suites, published data loaders), ``stats`` (batched summary
 statistics), ``data``, ``models``, ``train`` and ``viz``.
 """
+
 __version__ = "0.1.0"

@@ -12,6 +12,7 @@ checks every name and value (one sentence naming the parameter and what it accep
 work starts) and returns the profile's instance with the overrides applied. Cross-field rules
 go in the subclass's ``check()``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,15 +26,35 @@ from .params import Param, ParameterError
 __all__ = ["option", "ChapterConfig", "writable_folder", "parse_bool"]
 
 
-def option(*, doc: str, low=None, high=None, low_open: bool = False, high_open: bool = False, choices=None,
-           check=None, describe: str | None = None, nullable: bool = False, default=dataclasses.MISSING):
+def option(
+    *,
+    doc: str,
+    low=None,
+    high=None,
+    low_open: bool = False,
+    high_open: bool = False,
+    choices=None,
+    check=None,
+    describe: str | None = None,
+    nullable: bool = False,
+    default=dataclasses.MISSING,
+):
     """A config field: what it accepts (bounds, choices, a check) and ``doc``, a short description.
 
     ``nullable`` means ``None`` is a legitimate value of the field itself (e.g. ``results_dir``,
     ``device``), not only "keep the profile's value".
     """
-    meta = dict(doc=doc, low=low, high=high, low_open=low_open, high_open=high_open, choices=choices,
-                check=check, describe=describe, nullable=nullable)
+    meta = dict(
+        doc=doc,
+        low=low,
+        high=high,
+        low_open=low_open,
+        high_open=high_open,
+        choices=choices,
+        check=check,
+        describe=describe,
+        nullable=nullable,
+    )
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -107,9 +128,17 @@ class ChapterConfig:
                 continue
             m = dict(f.metadata)
             kinds = _kinds(hints[f.name])
-            spec[f.name] = Param(kinds if len(kinds) > 1 else kinds[0], choices=m.get("choices"), low=m.get("low"),
-                                 high=m.get("high"), low_open=m.get("low_open", False), high_open=m.get("high_open", False),
-                                 allow_none=True, check=m.get("check"), describe=m.get("describe"))
+            spec[f.name] = Param(
+                kinds if len(kinds) > 1 else kinds[0],
+                choices=m.get("choices"),
+                low=m.get("low"),
+                high=m.get("high"),
+                low_open=m.get("low_open", False),
+                high_open=m.get("high_open", False),
+                allow_none=True,
+                check=m.get("check"),
+                describe=m.get("describe"),
+            )
         return spec
 
     @classmethod
@@ -130,15 +159,21 @@ class ChapterConfig:
 
         choices = ("auto",) + cls.profile_names()
         if profile not in choices:
-            raise ParameterError(f"parameter 'profile' must be one of {', '.join(repr(c) for c in choices)}; got {profile!r}.")
+            raise ParameterError(
+                f"parameter 'profile' must be one of {', '.join(repr(c) for c in choices)}; got {profile!r}."
+            )
         resolved = resolve_profile(profile) if profile == "auto" else profile
         if resolved not in cls.PROFILES:
-            raise ParameterError(f"profile {profile!r} resolves to {resolved!r}, which this chapter has no table for; "
-                                 f"accepted are {', '.join(cls.profile_names())}.")
+            raise ParameterError(
+                f"profile {profile!r} resolves to {resolved!r}, which this chapter has no table for; "
+                f"accepted are {', '.join(cls.profile_names())}."
+            )
         spec = cls.parameter_spec()
         for name in overrides:
             if name not in spec:
-                raise ParameterError(f"unknown parameter {name!r}; this chapter accepts: {', '.join(['profile'] + sorted(spec))}.")
+                raise ParameterError(
+                    f"unknown parameter {name!r}; this chapter accepts: {', '.join(['profile'] + sorted(spec))}."
+                )
         hints = typing.get_type_hints(cls)
         changes = {}
         for name, value in overrides.items():
@@ -150,8 +185,10 @@ class ChapterConfig:
                 value = tuple(value)
             if not spec[name].ok(value):
                 accepted = spec[name].accepted().replace(" (or None for the profile's value)", "")
-                raise ParameterError(f"parameter {name!r} must be {accepted} (or None: the {resolved} profile's value "
-                                     f"{getattr(cls.PROFILES[resolved], name)!r}); got {value!r}.")
+                raise ParameterError(
+                    f"parameter {name!r} must be {accepted} (or None: the {resolved} profile's value "
+                    f"{getattr(cls.PROFILES[resolved], name)!r}); got {value!r}."
+                )
             if float in _kinds(hints[name]) and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             changes[name] = value
@@ -159,11 +196,16 @@ class ChapterConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, JSON-ready (tuples become lists)."""
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in dataclasses.fields(self)}
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in dataclasses.fields(self)
+        }
 
     @classmethod
     def describe_parameters(cls) -> str:
         """One line per parameter: name, what it accepts, description (for the chapter's text)."""
         spec = cls.parameter_spec()
-        return "\n".join(f"- `{f.name}`: {f.metadata['doc']} ({spec[f.name].accepted()})" for f in dataclasses.fields(cls)
-                         if f.name in spec)
+        return "\n".join(
+            f"- `{f.name}`: {f.metadata['doc']} ({spec[f.name].accepted()})"
+            for f in dataclasses.fields(cls)
+            if f.name in spec
+        )

@@ -4,6 +4,7 @@ Lengths are comoving Mpc/h, wavenumbers h/Mpc, power spectra (Mpc/h)^3. The grow
 factor D(z) is normalised to D(0) = 1. Every quantity the simulator and the lensing code
 need comes from here, so the physics of the whole book rests on one validated library.
 """
+
 from __future__ import annotations
 
 import math

@@ -3,13 +3,14 @@
 A crash or an exception therefore never leaves a half-written file under its final name,
 and an existing file is replaced only by a complete new one.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 __all__ = ["atomic_replace", "atomic_write", "atomic_write_text", "atomic_write_json"]
 

@@ -4,12 +4,14 @@ A chapter records the names defined before its ``parameters`` cell, then calls
 :func:`validate` on everything defined since (its own defaults plus whatever papermill
 injected), against a spec of what each parameter accepts.
 """
+
 from __future__ import annotations
 
 import math
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Param", "validate", "collect", "ParameterError", "PROFILE_CHOICES"]
 
@@ -56,7 +58,16 @@ class Param:
             text = "one of " + ", ".join(repr(c) for c in self.choices)
         else:
             kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-            text = " or ".join("a number" if k is float else "an integer" if k is int else "true/false" if k is bool else f"a {k.__name__}" for k in kinds)
+            text = " or ".join(
+                "a number"
+                if k is float
+                else "an integer"
+                if k is int
+                else "true/false"
+                if k is bool
+                else f"a {k.__name__}"
+                for k in kinds
+            )
             if self.low is not None or self.high is not None:
                 lo = "" if self.low is None else f"{self.low} <{'' if self.low_open else '='} "
                 hi = "" if self.high is None else f" <{'' if self.high_open else '='} {self.high}"
@@ -88,7 +99,8 @@ class Param:
 def collect(namespace: dict, before: set) -> dict:
     """Parameters defined in ``namespace`` since ``before`` (modules and _private names skipped)."""
     return {
-        k: v for k, v in namespace.items()
+        k: v
+        for k, v in namespace.items()
         if k not in before and not k.startswith("_") and not isinstance(v, types.ModuleType) and not callable(v)
     }
 

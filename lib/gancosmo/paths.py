@@ -1,4 +1,5 @@
 """Where the book keeps generated and downloaded data."""
+
 from __future__ import annotations
 
 import os

@@ -17,20 +17,32 @@ Example
 >>> write_scorecard("scorecard_p1_cpu.json", rows, meta={"profile": "cpu"})   # doctest: +SKIP
 >>> meta, back = read_scorecard("scorecard_p1_cpu.json")                      # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .io import atomic_write_text
 
-__all__ = ["Row", "write_scorecard", "read_scorecard", "format_table", "collect_scorecards", "save_chapter_results",
-           "SCHEMA_VERSION", "VERDICTS", "find_row",
-           "format_html", "ScorecardTable"]
+__all__ = [
+    "Row",
+    "write_scorecard",
+    "read_scorecard",
+    "format_table",
+    "collect_scorecards",
+    "save_chapter_results",
+    "SCHEMA_VERSION",
+    "VERDICTS",
+    "find_row",
+    "format_html",
+    "ScorecardTable",
+]
 
 SCHEMA_VERSION = 2
 VERDICTS = ("pass", "fail", "untestable")
@@ -133,8 +145,9 @@ def write_scorecard(path: str | Path, rows: Iterable[Row], meta: dict | None = N
     """Write ``rows`` (and run metadata ``meta``) to ``path`` as JSON, atomically."""
     rows = list(rows)
     _check_keys(rows)
-    payload = dict(schema=SCHEMA_VERSION, meta=meta or {},
-                   rows=[{k: _jsonable(v) for k, v in asdict(r).items()} for r in rows])
+    payload = dict(
+        schema=SCHEMA_VERSION, meta=meta or {}, rows=[{k: _jsonable(v) for k, v in asdict(r).items()} for r in rows]
+    )
     return atomic_write_text(json.dumps(payload, indent=1, default=_default), path)
 
 
@@ -188,14 +201,36 @@ def _fmt_band(band) -> str:
     return "-" if band is None else f"[{_fmt(band[0])}, {_fmt(band[1])}]"
 
 
-_COLUMNS = ("Quantity", "Paper", "Ours", "Real vs real (median)", "Band (95%)", "Verdict", "Null", "Null verdict",
-            "Units", "N real / GAN", "Notes")
+_COLUMNS = (
+    "Quantity",
+    "Paper",
+    "Ours",
+    "Real vs real (median)",
+    "Band (95%)",
+    "Verdict",
+    "Null",
+    "Null verdict",
+    "Units",
+    "N real / GAN",
+    "Notes",
+)
 
 
 def _cells(r: Row) -> list[str]:
     n = "-" if r.n_real is None else f"{r.n_real} / {'-' if r.n_fake is None else r.n_fake}"
-    return [r.quantity, _fmt(r.paper), _fmt(r.ours), _fmt(r.reference), _fmt_band(r.band), r.verdict or "-",
-            _fmt(r.null), r.null_verdict or "-", r.units, n, r.notes]
+    return [
+        r.quantity,
+        _fmt(r.paper),
+        _fmt(r.ours),
+        _fmt(r.reference),
+        _fmt_band(r.band),
+        r.verdict or "-",
+        _fmt(r.null),
+        r.null_verdict or "-",
+        r.units,
+        n,
+        r.notes,
+    ]
 
 
 def format_table(rows: Iterable[Row]) -> str:
@@ -258,14 +293,17 @@ def collect_scorecards(root: str | Path | None = None) -> list[tuple[Path, dict,
         try:
             meta, rows = read_scorecard(path)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{path} is not a readable scorecard ({error}); rewrite it with write_scorecard.") from error
+            raise ValueError(
+                f"{path} is not a readable scorecard ({error}); rewrite it with write_scorecard."
+            ) from error
         found.append((path, meta, rows))
     found.sort(key=lambda t: (str(t[1].get("paper", "")), order.get(t[1].get("profile"), 9), t[0].name))
     return found
 
 
-def save_chapter_results(results_dir: str | Path, paper: str, profile: str, rows: Iterable[Row], meta: dict,
-                         figures: dict, dpi: int = 90) -> Path:
+def save_chapter_results(
+    results_dir: str | Path, paper: str, profile: str, rows: Iterable[Row], meta: dict, figures: dict, dpi: int = 90
+) -> Path:
     """Write a chapter's ``scorecard_{paper}_{profile}.json`` and its figures ``{name}_{profile}.png``.
 
     Parameters

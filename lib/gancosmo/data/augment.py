@@ -13,6 +13,7 @@ Both take a CPU :class:`torch.Generator` (the trainer's, whose state is checkpoi
 random choices and run on the input's device. Each symmetry only permutes voxels, so the
 one-point distribution and the isotropic power spectrum of every sample are unchanged.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -30,7 +31,9 @@ def _check(x: torch.Tensor, dims: int, name: str) -> None:
         got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{name} expects a tensor of shape {shape}, got {got}.")
     if dims == 2 and x.shape[-1] != x.shape[-2] or dims == 3 and len(set(x.shape[-3:])) != 1:
-        raise ValueError(f"{name} needs square maps / cubic volumes (rotations change the shape otherwise), got {tuple(x.shape)}.")
+        raise ValueError(
+            f"{name} needs square maps / cubic volumes (rotations change the shape otherwise), got {tuple(x.shape)}."
+        )
 
 
 def _per_sample(x: torch.Tensor, index: torch.Tensor, n_elements: int, element) -> torch.Tensor:

@@ -8,6 +8,7 @@ physical units); both take numpy arrays or torch tensors and return the same kin
   divides by the training maps' pixel standard deviation: ``ConstantScale.standardize(maps)``).
 * :class:`gancosmo.data.transforms.DensityScaling`: P3's :math:`c = 2x/(x + \kappa) - 1`.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,12 @@ class ConstantScale:
     """
 
     def __init__(self, factor: float):
-        if isinstance(factor, bool) or not isinstance(factor, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(float(factor)) or float(factor) <= 0:
+        if (
+            isinstance(factor, bool)
+            or not isinstance(factor, (int, float, np.integer, np.floating))
+            or not math.isfinite(float(factor))
+            or float(factor) <= 0
+        ):
             raise ValueError(f"factor must be a finite number > 0, got {factor!r}.")
         self.factor = float(factor)
 
@@ -78,6 +83,8 @@ class ConstantScale:
 def check_transform(transform) -> IntensityTransform:
     """``transform`` itself when it has ``forward`` and ``inverse``; one clear ValueError otherwise."""
     if not isinstance(transform, IntensityTransform):
-        raise ValueError(f"transform must have forward(x) and inverse(y) methods (Identity, ConstantScale, "
-                         f"DensityScaling), got {type(transform).__name__}.")
+        raise ValueError(
+            f"transform must have forward(x) and inverse(y) methods (Identity, ConstantScale, "
+            f"DensityScaling), got {type(transform).__name__}."
+        )
     return transform

@@ -27,6 +27,7 @@ kind, on the input's device. Inputs are checked: :math:`\kappa` must be a finite
 densities must be >= 0 (``+inf`` maps to 1), scaled values must lie in [-1, 1) (1 would be an
 infinite density; ``clip=True`` moves values >= 1 just below 1, for a saturated tanh).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,8 +35,17 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["scale", "unscale", "scale_derivative", "density_error", "density_error_at", "error_ratio",
-           "DensityScaling", "check_kappa", "CLIP_EPS"]
+__all__ = [
+    "scale",
+    "unscale",
+    "scale_derivative",
+    "density_error",
+    "density_error_at",
+    "error_ratio",
+    "DensityScaling",
+    "check_kappa",
+    "CLIP_EPS",
+]
 
 #: ``unscale(..., clip=True)`` maps scaled values >= 1 - CLIP_EPS to 1 - CLIP_EPS (x = 2e6 kappa).
 CLIP_EPS = 1e-6
@@ -43,9 +53,15 @@ CLIP_EPS = 1e-6
 
 def check_kappa(kappa) -> float:
     """``kappa`` as a float; one clear ValueError unless it is a finite number > 0."""
-    if isinstance(kappa, bool) or not isinstance(kappa, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(kappa)) or float(kappa) <= 0:
-        raise ValueError(f"kappa must be a finite number > 0 (P3: 45 at z = 0, 4 for the redshift model), got {kappa!r}.")
+    if (
+        isinstance(kappa, bool)
+        or not isinstance(kappa, (int, float, np.integer, np.floating))
+        or not math.isfinite(float(kappa))
+        or float(kappa) <= 0
+    ):
+        raise ValueError(
+            f"kappa must be a finite number > 0 (P3: 45 at z = 0, 4 for the redshift model), got {kappa!r}."
+        )
     return float(kappa)
 
 
@@ -56,7 +72,9 @@ def _array(x, name: str):
     try:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, a numpy array or a torch tensor of numbers, got {type(x).__name__}.") from None
+        raise ValueError(
+            f"{name} must be a number, a numpy array or a torch tensor of numbers, got {type(x).__name__}."
+        ) from None
 
 
 def _any(mask) -> bool:
@@ -77,8 +95,10 @@ def _out(a, like):
 def _density(x):
     a = _array(x, "x")
     if _any(_isnan(a)) or _any(a < 0):
-        raise ValueError("x (the normalised density rho/rho_mean = 1 + delta) must be >= 0 and not NaN; "
-                         "accepted are densities in [0, inf].")
+        raise ValueError(
+            "x (the normalised density rho/rho_mean = 1 + delta) must be >= 0 and not NaN; "
+            "accepted are densities in [0, inf]."
+        )
     return a
 
 
@@ -89,8 +109,10 @@ def _scaled(c, clip: bool = False):
     if clip:
         a = a.clamp(max=1 - CLIP_EPS) if isinstance(a, torch.Tensor) else np.minimum(a, 1 - CLIP_EPS)
     elif _any(a >= 1):
-        raise ValueError("c (the scaled density) must lie in [-1, 1): c = 1 is an infinite density; "
-                         "pass clip=True to map saturated values (>= 1) to 1 - 1e-6.")
+        raise ValueError(
+            "c (the scaled density) must lie in [-1, 1): c = 1 is an infinite density; "
+            "pass clip=True to map saturated values (>= 1) to 1 - 1e-6."
+        )
     return a
 
 

@@ -21,6 +21,7 @@ The Anderson-Darling statistic is Scholz and Stephens' (1987) two-sample
 with their variance formula; it rejects at 5% where the standardised value exceeds 1.961, the
 critical value scipy's ``anderson_ksamp`` interpolates for two samples.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,7 +46,9 @@ def _as_2d(x, name: str) -> np.ndarray:
     if a.ndim != 2 or a.shape[0] < 2 or a.shape[1] < 1:
         raise ValueError(f"{name} has shape {a.shape}; accepted is an array (n_samples >= 2, n_bins >= 1).")
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values; accepted are finite statistics (drop empty bins first).")
+        raise ValueError(
+            f"{name} contains NaN or infinite values; accepted are finite statistics (drop empty bins first)."
+        )
     return a
 
 
@@ -140,7 +143,9 @@ def binned_comparison(real, other, prefix: str, covariance: np.ndarray | None = 
     """
     r, x = _as_2d(real, "real"), _as_2d(other, "other")
     if r.shape[1] != x.shape[1]:
-        raise ValueError(f"real has {r.shape[1]} bins but other has {x.shape[1]}; accepted are summaries on the same bins.")
+        raise ValueError(
+            f"real has {r.shape[1]} bins but other has {x.shape[1]}; accepted are summaries on the same bins."
+        )
     cov = np.atleast_2d(np.cov(r, rowvar=False)) if covariance is None else np.atleast_2d(np.asarray(covariance, float))
     if cov.shape != (r.shape[1], r.shape[1]):
         raise ValueError(f"covariance has shape {cov.shape}; accepted is ({r.shape[1]}, {r.shape[1]}).")

@@ -21,19 +21,33 @@ exchangeable real-vs-real value falls inside with probability at least 95%: with
 the ``r``-th smallest to the ``r``-th largest cover :math:`1 - 2r/(s + 1)`; 39 splits give
 :math:`r = 1` (minimum to maximum).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from ..scorecard import Row
 
 __all__ = [
-    "split_by_parent", "RealSplits", "real_vs_real_splits", "band_from_values", "subset", "RowSpec", "Scores",
-    "score", "verdict", "rows_from_scores", "binned_row_specs", "N_SPLITS", "BAND_COVERAGE", "SIDES",
+    "split_by_parent",
+    "RealSplits",
+    "real_vs_real_splits",
+    "band_from_values",
+    "subset",
+    "RowSpec",
+    "Scores",
+    "score",
+    "verdict",
+    "rows_from_scores",
+    "binned_row_specs",
+    "N_SPLITS",
+    "BAND_COVERAGE",
+    "SIDES",
 ]
 
 #: Default number of random real-vs-real splits: 39 makes the band the range of the values
@@ -75,8 +89,10 @@ def split_by_parent(parents, fractions: Mapping[str, float], seed: int = 0) -> d
         raise ValueError(f"fractions must map set names to positive numbers, got {dict(fractions)!r}.")
     unique = np.unique(p)
     if len(unique) < len(names):
-        raise ValueError(f"{len(unique)} parents cannot fill {len(names)} sets ({', '.join(names)}); "
-                         "accepted are at least as many parents as sets.")
+        raise ValueError(
+            f"{len(unique)} parents cannot fill {len(names)} sets ({', '.join(names)}); "
+            "accepted are at least as many parents as sets."
+        )
     f = f / f.sum()
     counts = np.maximum(1, np.round(f * len(unique)).astype(int))
     while counts.sum() > len(unique):  # rounding up the small sets can overshoot: take from the largest
@@ -87,7 +103,7 @@ def split_by_parent(parents, fractions: Mapping[str, float], seed: int = 0) -> d
     perm = np.random.default_rng(seed).permutation(unique)
     out, start = {}, 0
     for name, c in zip(names, counts):
-        out[name] = np.sort(np.flatnonzero(np.isin(p, perm[start:start + c])))
+        out[name] = np.sort(np.flatnonzero(np.isin(p, perm[start : start + c])))
         start += c
     return out
 
@@ -122,8 +138,10 @@ def _draw_pair(p: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndar
         sides[side].append(members)
         filled[side] += len(members)
     if filled[1] < n:
-        raise ValueError(f"the test pool holds {len(p)} samples in {len(np.unique(p))} parents, too few for two "
-                         f"parent-disjoint sets of n = {n}; accepted is n at most about half the pool.")
+        raise ValueError(
+            f"the test pool holds {len(p)} samples in {len(np.unique(p))} parents, too few for two "
+            f"parent-disjoint sets of n = {n}; accepted is n at most about half the pool."
+        )
     return tuple(np.sort(rng.choice(np.concatenate(s), n, replace=False)) for s in sides)
 
 
@@ -168,8 +186,9 @@ def _size(features: Mapping[str, Any]) -> int:
 SIDES = ("two", "upper")
 
 
-def band_from_values(values, coverage: float = BAND_COVERAGE, sided: str = "two",
-                     floor: float = 0.0) -> tuple[float, float] | None:
+def band_from_values(
+    values, coverage: float = BAND_COVERAGE, sided: str = "two", floor: float = 0.0
+) -> tuple[float, float] | None:
     """The interval of ``values`` that a new value falls into with probability >= ``coverage``.
 
     ``sided="two"``: between the ``r``-th smallest and the ``r``-th largest of ``s`` finite
@@ -196,7 +215,7 @@ def band_from_values(values, coverage: float = BAND_COVERAGE, sided: str = "two"
 
 
 def verdict(value, band, tolerance: float | None = None) -> str:
-    """``untestable`` if the band's half-width exceeds ``tolerance``; else ``pass`` inside the band, ``fail`` outside."""
+    """``untestable`` if the band's half-width exceeds ``tolerance``; else ``pass`` inside the band, else ``fail``."""
     if band is None:
         return "untestable"
     lo, hi = band
@@ -237,9 +256,15 @@ def _scalars(d: dict) -> tuple[dict, dict]:
     return scal, arr
 
 
-def score(compare: Callable[[dict, dict], dict], real: Mapping[str, Any], splits: RealSplits,
-          emulator: Mapping[str, Any], null: Mapping[str, Any] | None = None, progress: bool = False,
-          desc: str = "real-vs-real splits") -> Scores:
+def score(
+    compare: Callable[[dict, dict], dict],
+    real: Mapping[str, Any],
+    splits: RealSplits,
+    emulator: Mapping[str, Any],
+    null: Mapping[str, Any] | None = None,
+    progress: bool = False,
+    desc: str = "real-vs-real splits",
+) -> Scores:
     """Run ``compare`` for the emulator vs A, the null vs A and every random pair (B' vs A').
 
     Parameters
@@ -256,10 +281,14 @@ def score(compare: Callable[[dict, dict], dict], real: Mapping[str, Any], splits
 
     n = splits.n
     if _size(real) != len(splits.parents):
-        raise ValueError(f"the real features have {_size(real)} rows but the splits were drawn over {len(splits.parents)} samples.")
+        raise ValueError(
+            f"the real features have {_size(real)} rows but the splits were drawn over {len(splits.parents)} samples."
+        )
     for name, fs in (("emulator", emulator), ("null", null)):
         if fs is not None and _size(fs) < n:
-            raise ValueError(f"the {name} features have {_size(fs)} rows; accepted are at least n = {n} (both sides equal).")
+            raise ValueError(
+                f"the {name} features have {_size(fs)} rows; accepted are at least n = {n} (both sides equal)."
+            )
     real_a = subset(real, splits.a)
     ours, ours_arr = _scalars(compare(real_a, subset(emulator, np.arange(n))))
     null_s, null_arr = ({}, {}) if null is None else _scalars(compare(real_a, subset(null, np.arange(n))))
@@ -325,9 +354,14 @@ _BINNED_WORDS = {
 }
 
 
-def binned_row_specs(prefix: str, label: str, names=("chi2_dof", "mean_abs_frac", "ks_reject", "ad_reject"),
-                     notes: str = "", paper: dict | None = None,
-                     tolerance: dict | None = None) -> list[RowSpec]:
+def binned_row_specs(
+    prefix: str,
+    label: str,
+    names=("chi2_dof", "mean_abs_frac", "ks_reject", "ad_reject"),
+    notes: str = "",
+    paper: dict | None = None,
+    tolerance: dict | None = None,
+) -> list[RowSpec]:
     """Row specs for the outputs of :func:`gancosmo.evaluation.binned.binned_comparison` with ``prefix``.
 
     All of them are dimensionless distances from "identical" (0), so their bands are one-sided
@@ -337,8 +371,17 @@ def binned_row_specs(prefix: str, label: str, names=("chi2_dof", "mean_abs_frac"
     unknown = set(names) - set(_BINNED_WORDS)
     if unknown:
         raise ValueError(f"unknown binned statistics {sorted(unknown)}; accepted are {', '.join(_BINNED_WORDS)}.")
-    return [RowSpec(f"{prefix}_{name}", f"{label}: {_BINNED_WORDS[name]}", paper=paper.get(name), tolerance=tolerance.get(name),
-                    notes=notes, sided="upper") for name in names]
+    return [
+        RowSpec(
+            f"{prefix}_{name}",
+            f"{label}: {_BINNED_WORDS[name]}",
+            paper=paper.get(name),
+            tolerance=tolerance.get(name),
+            notes=notes,
+            sided="upper",
+        )
+        for name in names
+    ]
 
 
 def rows_from_scores(specs, scores: Scores, n_real: int | None = None, n_fake: int | None = None) -> list[Row]:
@@ -347,8 +390,10 @@ def rows_from_scores(specs, scores: Scores, n_real: int | None = None, n_fake: i
     for spec in specs:
         src = spec.source or spec.key
         if src not in scores.ours:
-            raise KeyError(f"row {spec.key!r} reads comparison key {src!r}, which the comparison did not return; "
-                           f"it returned {', '.join(sorted(scores.ours))}.")
+            raise KeyError(
+                f"row {spec.key!r} reads comparison key {src!r}, which the comparison did not return; "
+                f"it returned {', '.join(sorted(scores.ours))}."
+            )
         band = scores.band(src, spec.sided, spec.floor)
         ours = scores.ours[src]
         null = scores.null.get(src)
@@ -356,12 +401,25 @@ def rows_from_scores(specs, scores: Scores, n_real: int | None = None, n_fake: i
         v = verdict(ours, band, spec.tolerance)
         if v == "untestable" and band is not None:
             notes = (notes + "; " if notes else "") + (
-                f"untestable: the real-vs-real band (half-width {(band[1] - band[0]) / 2:.3g}) is wider than the paper's "
-                f"tolerance {spec.tolerance:.3g}")
-        rows.append(Row(
-            key=spec.key, quantity=spec.quantity, paper=spec.paper, ours=ours, reference=scores.reference(src), band=band,
-            null=null, null_verdict=None if null is None else verdict(null, band, spec.tolerance), verdict=v,
-            units=spec.units, n_real=n_real if n_real is not None else scores.n, n_fake=n_fake if n_fake is not None else scores.n,
-            notes=notes,
-        ))
+                f"untestable: the real-vs-real band (half-width {(band[1] - band[0]) / 2:.3g}) is wider than the "
+                f"paper's "
+                f"tolerance {spec.tolerance:.3g}"
+            )
+        rows.append(
+            Row(
+                key=spec.key,
+                quantity=spec.quantity,
+                paper=spec.paper,
+                ours=ours,
+                reference=scores.reference(src),
+                band=band,
+                null=null,
+                null_verdict=None if null is None else verdict(null, band, spec.tolerance),
+                verdict=v,
+                units=spec.units,
+                n_real=n_real if n_real is not None else scores.n,
+                n_fake=n_fake if n_fake is not None else scores.n,
+                notes=notes,
+            )
+        )
     return rows

@@ -8,10 +8,12 @@
   size (:func:`gancosmo.stats.fields.lognormal_maps_like`, ``lognormal_cubes_like``).
 * :func:`generation_speed` times any emulator the same way.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -52,8 +54,9 @@ class TorchEmulator:
         Samples per forward pass.
     """
 
-    def __init__(self, generator, transform=None, latent_sampler: Callable | None = None, cond_dim: int = 0,
-                 batch_size: int = 64):
+    def __init__(
+        self, generator, transform=None, latent_sampler: Callable | None = None, cond_dim: int = 0, batch_size: int = 64
+    ):
         if not hasattr(generator, "latent_dim"):
             raise ValueError(f"generator must have a latent_dim attribute, got {type(generator).__name__}.")
         self.G = generator
@@ -79,16 +82,20 @@ class TorchEmulator:
                 raise ValueError("this emulator is unconditional; accepted labels are None.")
             return None
         if labels is None:
-            raise ValueError(f"this emulator is conditional on {self.cond_dim} label(s); pass labels "
-                             f"(one value per label, or an (n, {self.cond_dim}) array).")
+            raise ValueError(
+                f"this emulator is conditional on {self.cond_dim} label(s); pass labels "
+                f"(one value per label, or an (n, {self.cond_dim}) array)."
+            )
         y = np.asarray(labels, dtype=np.float32)
         if y.ndim <= 1 and y.size == self.cond_dim:
             y = np.broadcast_to(y.reshape(1, -1), (n, self.cond_dim))
         elif y.ndim == 1 and self.cond_dim == 1 and len(y) == n:
             y = y[:, None]
         if y.shape != (n, self.cond_dim):
-            raise ValueError(f"labels have shape {np.shape(labels)}; accepted are {self.cond_dim} value(s) for all "
-                             f"samples or an ({n}, {self.cond_dim}) array.")
+            raise ValueError(
+                f"labels have shape {np.shape(labels)}; accepted are {self.cond_dim} value(s) for all "
+                f"samples or an ({n}, {self.cond_dim}) array."
+            )
         return torch.from_numpy(np.ascontiguousarray(y))
 
     @torch.no_grad()
@@ -103,8 +110,8 @@ class TorchEmulator:
         out = []
         try:
             for s in range(0, n, self.batch_size):
-                zb = z[s:s + self.batch_size].to(dev)
-                xb = self.G(zb) if y is None else self.G(zb, y[s:s + self.batch_size].to(dev))
+                zb = z[s : s + self.batch_size].to(dev)
+                xb = self.G(zb) if y is None else self.G(zb, y[s : s + self.batch_size].to(dev))
                 out.append(xb.float()[:, 0].cpu().numpy())
         finally:
             self.G.train(was)
@@ -139,8 +146,10 @@ class LognormalNull:
 
     def sample(self, n: int, seed: int = 0, labels=None) -> np.ndarray:
         if labels is not None:
-            raise ValueError("the lognormal null is matched to one training set; accepted labels are None "
-                             "(make one LognormalNull per label).")
+            raise ValueError(
+                "the lognormal null is matched to one training set; accepted labels are None "
+                "(make one LognormalNull per label)."
+            )
         return np.asarray(self._draw(self.real, self.size, _check_n(n), seed=seed), dtype=np.float32)
 
 

@@ -5,14 +5,15 @@ array shapes and the SHA-256 of the HDF5 file). Both are written to temporary fi
 renamed into place, the JSON last, so an entry without a matching JSON checksum is by
 construction incomplete or corrupt: it is reported and regenerated, never read.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import h5py
 import numpy as np
@@ -49,7 +50,9 @@ def _read(h5_path: Path, meta_path: Path) -> tuple[dict, dict] | None:
             arrays = {name: f[name][()] for name in f}
         return arrays, meta
     except Exception as error:  # any unreadable entry is regenerated, never used
-        warnings.warn(f"cache entry {h5_path.name} is corrupt ({error}); regenerating it.", CacheCorruptionWarning, stacklevel=3)
+        warnings.warn(
+            f"cache entry {h5_path.name} is corrupt ({error}); regenerating it.", CacheCorruptionWarning, stacklevel=3
+        )
         return None
 
 
@@ -95,7 +98,12 @@ def cached_arrays(name: str, config: dict, build: Callable[[], dict], root: Path
     meta_path.unlink(missing_ok=True)  # an entry is valid only once its JSON is back in place
     atomic_replace(h5_path, write_h5)
     meta = dict(
-        name=name, key=key, config=config, sha256=_sha256(h5_path), attrs=attrs, seconds=seconds,
+        name=name,
+        key=key,
+        config=config,
+        sha256=_sha256(h5_path),
+        attrs=attrs,
+        seconds=seconds,
         shapes={k: list(np.shape(v)) for k, v in arrays.items()},
     )
     atomic_write_json(meta, meta_path)

@@ -11,6 +11,7 @@ linear power spectrum at z = 0. Displacements follow Scoccimarro (1998):
 In 2D the same equations hold with one pair (i, j); the 2D "universe" uses the spectrum
 P_2D(k) = k P_3D(k) / pi, which gives a 2D field the same variance per ln k as the 3D one.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,7 +69,11 @@ def linear_density_k(cosmo: Cosmology, box_size: float, n: int, ndim: int, seed:
     k_min, k_max = 2 * math.pi / box_size, math.sqrt(ndim) * math.pi * n / box_size
     table_k = np.geomspace(k_min * 0.99, k_max * 1.01, 4096)
     table_lnp = torch.from_numpy(np.log(linear_power(cosmo, table_k, ndim))).to(device)
-    position = (torch.log(kmag.clamp(min=table_k[0])) - math.log(table_k[0])) / math.log(table_k[-1] / table_k[0]) * (table_k.size - 1)
+    position = (
+        (torch.log(kmag.clamp(min=table_k[0])) - math.log(table_k[0]))
+        / math.log(table_k[-1] / table_k[0])
+        * (table_k.size - 1)
+    )
     low = position.floor().clamp(0, table_k.size - 2)
     frac = position - low
     low = low.long()

@@ -17,6 +17,7 @@ average over a source distribution n(z). This is the plane-based Born approximat
 the ray-tracing suites of P1 and P2, without the ray deflections (post-Born terms change
 C_ell by well under a per cent at these scales).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ import math
 import numpy as np
 import torch
 
-from ..cosmology import Cosmology, SPEED_OF_LIGHT_KM_S
+from ..cosmology import SPEED_OF_LIGHT_KM_S, Cosmology
 from .mesh import cic_window, wavevectors
 from .pm import DEFAULT_N_STEPS, ParticleMesh, _check_box, _check_int, _check_power_of_two, default_time_steps
 
@@ -112,7 +113,17 @@ def _interpolation_matrices(coords: torch.Tensor, n_lens: int) -> torch.Tensor:
     return weights
 
 
-def _sample_planes(sigma: torch.Tensor, chi: np.ndarray, box_size: float, n_maps: int, n_pix: int, field_rad: float, weights: np.ndarray, generator: torch.Generator, chunk: int = 128) -> torch.Tensor:
+def _sample_planes(
+    sigma: torch.Tensor,
+    chi: np.ndarray,
+    box_size: float,
+    n_maps: int,
+    n_pix: int,
+    field_rad: float,
+    weights: np.ndarray,
+    generator: torch.Generator,
+    chunk: int = 128,
+) -> torch.Tensor:
     """Sum weighted, randomly transformed plane projections at the pixel directions of n_maps maps.
 
     A map pixel (r, c) sees a plane at the transverse position chi * (theta_c, theta_r), so
@@ -224,7 +235,9 @@ def convergence_maps(
             # projector.sigma is indexed by increasing a; map it back to the chi order of `weights`
             sigma = projector.sigma[torch.as_tensor(np.argsort(order))]
             if count:
-                maps.append(_sample_planes(sigma, chi, box_size, int(count), n_pix, field_rad, weights, generator).cpu())
+                maps.append(
+                    _sample_planes(sigma, chi, box_size, int(count), n_pix, field_rad, weights, generator).cpu()
+                )
             if bar is not None:
                 bar.update(1)
     if bar is not None:

@@ -3,6 +3,7 @@
 Positions are in grid units, i.e. in ``[0, n)`` along each axis of an ``n^d`` mesh, and
 the mesh is periodic. All functions work on the device of their inputs.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -10,7 +11,16 @@ import math
 
 import torch
 
-__all__ = ["wavevectors", "cic_paint", "cic_readout", "ngp_counts", "cic_window", "tsc_paint", "tsc_readout", "tsc_window"]
+__all__ = [
+    "wavevectors",
+    "cic_paint",
+    "cic_readout",
+    "ngp_counts",
+    "cic_window",
+    "tsc_paint",
+    "tsc_readout",
+    "tsc_window",
+]
 
 
 def wavevectors(n: int, ndim: int, box_size: float, device=None, dtype=torch.float32) -> list[torch.Tensor]:
@@ -108,7 +118,13 @@ def _tsc_neighbours(positions: torch.Tensor, n: int):
         below = torch.where(centre == 0, n - 1, centre - 1)
         above = torch.where(centre == n - 1, 0, centre + 1)
         f = d[:, axis]
-        per_axis.append(((below * stride, 0.5 * (0.5 - f) ** 2), (centre * stride, 0.75 - f**2), (above * stride, 0.5 * (0.5 + f) ** 2)))
+        per_axis.append(
+            (
+                (below * stride, 0.5 * (0.5 - f) ** 2),
+                (centre * stride, 0.75 - f**2),
+                (above * stride, 0.5 * (0.5 + f) ** 2),
+            )
+        )
     return _tensor_product(per_axis)
 
 

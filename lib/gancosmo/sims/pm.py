@@ -41,11 +41,12 @@ to k_N / 4, but the z = 0 density, painted with CIC on the particle lattice, the
 short of linear theory at k_N / 4 (exact Zel'dovich displacements painted the same way fall
 2.55% short); TSC's slightly stronger force there compensates part of that output window.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -154,12 +155,18 @@ class ParticleMesh:
         or ndim.
     """
 
-    def __init__(self, cosmo: Cosmology, box_size: float, n_particles: int, ndim: int = 3, force_factor: int = 1, device="cpu"):
+    def __init__(
+        self, cosmo: Cosmology, box_size: float, n_particles: int, ndim: int = 3, force_factor: int = 1, device="cpu"
+    ):
         if not isinstance(cosmo, Cosmology):
             raise ValueError(f"cosmo must be a gancosmo.cosmology.Cosmology, got {type(cosmo).__name__}.")
         if ndim not in (2, 3):
             raise ValueError(f"ndim must be 2 or 3, got {ndim!r}.")
-        if isinstance(force_factor, bool) or not isinstance(force_factor, (int, np.integer)) or force_factor not in FORCE_FACTORS:
+        if (
+            isinstance(force_factor, bool)
+            or not isinstance(force_factor, (int, np.integer))
+            or force_factor not in FORCE_FACTORS
+        ):
             raise ValueError(f"force_factor must be 1, 2 or 3, got {force_factor!r}.")
         force_factor = int(force_factor)
         self.cosmo = cosmo
@@ -180,7 +187,9 @@ class ParticleMesh:
         else:
             # Remove the images of the lattice's own modes (module docstring) before they alias.
             compensation = self._fine_mesh_filter(torch.sqrt(k2)) / tsc_window(ks, self.n_mesh, self.box_size) ** 2
-        inv_k2 = torch.where(k2 > 0, 1.0 / torch.where(k2 > 0, k2, torch.ones_like(k2)), torch.zeros_like(k2)) * compensation
+        inv_k2 = (
+            torch.where(k2 > 0, 1.0 / torch.where(k2 > 0, k2, torch.ones_like(k2)), torch.zeros_like(k2)) * compensation
+        )
         self._force_kernel = [1j * torch.where(k.abs() >= nyquist - 1e-6, torch.zeros_like(k), k) * inv_k2 for k in ks]
 
     def _fine_mesh_filter(self, kmag: torch.Tensor) -> torch.Tensor:
@@ -277,7 +286,9 @@ class ParticleMesh:
                 if abs(a_out - a_now) < 1e-9 or p_half is None:
                     on_output(a_out, x_now)
                 else:
-                    on_output(a_out, torch.remainder(x_now + p_half * self._drift_factor(a_now, a_out, a_half), self.box_size))
+                    on_output(
+                        a_out, torch.remainder(x_now + p_half * self._drift_factor(a_now, a_out, a_half), self.box_size)
+                    )
 
         if on_output is not None:
             emit_until(float(a_steps[0]), x, None, float(a_steps[0]), float(a_steps[0]))
@@ -359,8 +370,16 @@ def run_pm(
         box_size=pm.box_size,
         n_particles=pm.n,
         config=dict(
-            cosmology=cosmo.as_dict(), box_size=pm.box_size, n_particles=pm.n, redshifts=zs, seed=seed,
-            n_steps=n_steps, ndim=ndim, force_factor=force_factor, output_grid=output_grid, z_init=float(z_init),
+            cosmology=cosmo.as_dict(),
+            box_size=pm.box_size,
+            n_particles=pm.n,
+            redshifts=zs,
+            seed=seed,
+            n_steps=n_steps,
+            ndim=ndim,
+            force_factor=force_factor,
+            output_grid=output_grid,
+            z_init=float(z_init),
         ),
     )
     z_of_a = {a: z for a, z in zip(a_out, zs)}

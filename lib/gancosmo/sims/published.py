@@ -27,6 +27,7 @@ re-hashed on every fetch, and one that no longer matches is downloaded again. Ar
 extracted the same way (temporary name, validation, then :func:`os.replace`), so a
 half-written or invalid file is never left under a final name nor returned as data.
 """
+
 from __future__ import annotations
 
 import csv
@@ -89,22 +90,22 @@ P4_NAME_TAG = "256_nbody_350Mpc"
 
 PUBLISHED = {
     "p1": "P1 CosmoGAN (Mustafa et al. 2019): 8000 GAN-generated 256^2 convergence maps in "
-          "[-1, 1] published by the authors (GAN samples, not simulations; no checksum "
-          "published), from " + P1_BASE_URL + ".",
+    "[-1, 1] published by the authors (GAN samples, not simulations; no checksum "
+    "published), from " + P1_BASE_URL + ".",
     "p2": "P2 conditional mass maps (Fluri et al. 2019): 57 KiDS-450-like cosmologies "
-          "(Omega_m, sigma_8), 12000 convergence maps of 128^2 px (5 x 5 deg) each, "
-          "zenodo 4646764.",
+    "(Omega_m, sigma_8), 12000 convergence maps of 128^2 px (5 x 5 deg) each, "
+    "zenodo 4646764.",
     "p4": "P4 3D N-body cubes (Perraudin et al. 2019): 30 particle-count cubes of 256^3 "
-          "voxels (500 Mpc/h box, z = 0, L-PICOLA), zenodo 3369574.",
+    "voxels (500 Mpc/h box, z = 0, L-PICOLA), zenodo 3369574.",
 }
 
 NOT_PUBLIC = {
     "p3": "The P3 training data (Feder et al. 2020: 32 GADGET-2 boxes of 512^3 particles at "
-          "seven redshifts) were never made public, so they cannot be downloaded; use the "
-          "book's simulated P3 suite (data source \"simulated\") instead.",
+    "seven redshifts) were never made public, so they cannot be downloaded; use the "
+    'book\'s simulated P3 suite (data source "simulated") instead.',
     "p5": "The P5 data sets (Ullmo et al. 2021: 1000 runs of a 2D particle-mesh code and a "
-          "GADGET-2 512^3 box sliced into 72,000 images) are not public, so they cannot be "
-          "downloaded; use the book's simulated P5 suite (data source \"simulated\") instead.",
+    "GADGET-2 512^3 box sliced into 72,000 images) are not public, so they cannot be "
+    'downloaded; use the book\'s simulated P5 suite (data source "simulated") instead.',
 }
 
 _P2_DOCS = {
@@ -178,8 +179,7 @@ def _fetch(fname: str, registry: dict, base_url: str, folder: Path, progressbar)
             f"so the file was deleted from {folder} and not used."
         ) from None
     except requests.RequestException as err:
-        if known and target.exists() and (
-                pooch.file_hash(str(target), alg="md5") != known.split(":")[-1].lower()):
+        if known and target.exists() and (pooch.file_hash(str(target), alg="md5") != known.split(":")[-1].lower()):
             target.unlink()  # a corrupted cached copy that could not be replaced
         hint = f" (md5 {known.split(':')[-1]})" if known else ""
         raise PublishedDataError(
@@ -216,9 +216,7 @@ def _npy_header(path: Path, label: str) -> tuple[tuple, np.dtype]:
             else:
                 shape, _, dtype = fmt.read_array_header_2_0(stream)
         except (ValueError, OSError, EOFError) as err:
-            raise CorruptFileError(
-                f"{label} is not a readable .npy file ({err}), so it was not used."
-            ) from None
+            raise CorruptFileError(f"{label} is not a readable .npy file ({err}), so it was not used.") from None
         offset = stream.tell()
     if dtype.hasobject or dtype.kind not in "fiu":
         raise CorruptFileError(f"{label} holds {dtype} values, not numbers, so it was not used.")
@@ -234,8 +232,7 @@ def _npy_header(path: Path, label: str) -> tuple[tuple, np.dtype]:
 def _check_maps_shape(shape: tuple, size: int, label: str) -> None:
     if len(shape) != 3 or shape[1:] != (size, size):
         raise CorruptFileError(
-            f"{label} holds an array of shape {shape}, not (n, {size}, {size}) maps, "
-            "so it was not used."
+            f"{label} holds an array of shape {shape}, not (n, {size}, {size}) maps, so it was not used."
         )
 
 
@@ -261,7 +258,7 @@ def _validate_p1(path: Path, map_size: int) -> dict:
     maps = np.load(path, mmap_mode="r")
     lo, hi = np.inf, -np.inf
     for start in range(0, shape[0], 256):
-        chunk = np.asarray(maps[start:start + 256], dtype=np.float64)
+        chunk = np.asarray(maps[start : start + 256], dtype=np.float64)
         if not np.isfinite(chunk).all():
             raise CorruptFileError(f"{path.name} contains non-finite values, so it was not used.")
         lo, hi = min(lo, chunk.min()), max(hi, chunk.max())
@@ -271,8 +268,7 @@ def _validate_p1(path: Path, map_size: int) -> dict:
             f"{path.name} has values in [{lo:.4g}, {hi:.4g}], outside the [-1, 1] range of "
             "the published GAN maps, so it was not used."
         )
-    return {"md5": _md5(path), "shape": list(shape), "dtype": str(dtype),
-            "min": float(lo), "max": float(hi)}
+    return {"md5": _md5(path), "shape": list(shape), "dtype": str(dtype), "min": float(lo), "max": float(hi)}
 
 
 def fetch_p1_maps(cache=None, base_url=None, progressbar=None, map_size: int = 256) -> Path:
@@ -324,8 +320,9 @@ def fetch_p1_maps(cache=None, base_url=None, progressbar=None, map_size: int = 2
     return path
 
 
-def load_p1_maps(n_maps: int | None = None, cache=None, base_url=None, progressbar=None,
-                 map_size: int = 256) -> np.ndarray:
+def load_p1_maps(
+    n_maps: int | None = None, cache=None, base_url=None, progressbar=None, map_size: int = 256
+) -> np.ndarray:
     """The P1 authors' GAN-generated maps, ``(n, 256, 256)`` float32 in [-1, 1].
 
     These are samples of the authors' trained CosmoGAN, not N-body/ray-traced maps (those
@@ -345,8 +342,7 @@ def load_p1_maps(n_maps: int | None = None, cache=None, base_url=None, progressb
     numpy.ndarray
         ``(n_maps, map_size, map_size)`` float32.
     """
-    path = fetch_p1_maps(cache=cache, base_url=base_url, progressbar=progressbar,
-                         map_size=map_size)
+    path = fetch_p1_maps(cache=cache, base_url=base_url, progressbar=progressbar, map_size=map_size)
     maps = np.load(path, mmap_mode="r")
     n = _take(maps, n_maps, "maps", path.name)
     return np.array(maps[:n], dtype=np.float32)
@@ -369,11 +365,16 @@ def _grid() -> tuple[P2Cosmology, ...]:
     rows = []
     with open(_GRID_CSV, newline="") as stream:
         for row in csv.DictReader(stream):
-            rows.append(P2Cosmology(
-                omega_m=float(row["omega_m"]), sigma8=float(row["sigma_8"]),
-                split="train" if row["split"] == "train" else "test",
-                extrapolation=row["split"] == "test_extrapolation",
-                filename=row["zenodo_file"], md5=row["md5"].lower()))
+            rows.append(
+                P2Cosmology(
+                    omega_m=float(row["omega_m"]),
+                    sigma8=float(row["sigma_8"]),
+                    split="train" if row["split"] == "train" else "test",
+                    extrapolation=row["split"] == "test_extrapolation",
+                    filename=row["zenodo_file"],
+                    md5=row["md5"].lower(),
+                )
+            )
     if len(rows) != 57:
         raise PublishedDataError(f"{_GRID_CSV} lists {len(rows)} cosmologies instead of 57.")
     return tuple(rows)
@@ -402,9 +403,7 @@ def parse_p2_filename(name) -> tuple[float, float]:
     try:
         return float(parts[3]), float(parts[4].rsplit(".", 1)[0])
     except (IndexError, ValueError):
-        raise ValueError(
-            f"{name!r} is not a P2 file name of the form kappa_map_cosmo_<Om>_<s8>.zip."
-        ) from None
+        raise ValueError(f"{name!r} is not a P2 file name of the form kappa_map_cosmo_<Om>_<s8>.zip.") from None
 
 
 def p2_registry() -> dict:
@@ -432,19 +431,22 @@ def _extract_p2(archive: Path, out: Path, source_md5: str) -> Path:
     """Extract the single ``.npy`` of ``archive`` to ``out`` atomically, once."""
     record_path = out.with_name(out.name + ".json")
     record = _read_json(record_path)
-    if (out.exists() and record is not None and record.get("source_md5") == source_md5
-            and record.get("size") == out.stat().st_size):
+    if (
+        out.exists()
+        and record is not None
+        and record.get("source_md5") == source_md5
+        and record.get("size") == out.stat().st_size
+    ):
         return out
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name + ".", suffix=".part")
     try:
         try:
             with os.fdopen(fd, "wb") as dst, zipfile.ZipFile(archive) as zf:
-                members = [m for m in zf.infolist()
-                           if m.filename.endswith(".npy") and not m.is_dir()]
+                members = [m for m in zf.infolist() if m.filename.endswith(".npy") and not m.is_dir()]
                 if len(members) != 1:
                     raise CorruptFileError(
-                        f"{archive.name} holds {len(members)} .npy files instead of one, "
-                        "so it was not used.")
+                        f"{archive.name} holds {len(members)} .npy files instead of one, so it was not used."
+                    )
                 with zf.open(members[0]) as src:
                     shutil.copyfileobj(src, dst, 1 << 22)
         except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as err:
@@ -458,13 +460,16 @@ def _extract_p2(archive: Path, out: Path, source_md5: str) -> Path:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    _write_json(record_path, {"source_md5": source_md5, "size": out.stat().st_size,
-                              "member": members[0].filename, "shape": list(shape)})
+    _write_json(
+        record_path,
+        {"source_md5": source_md5, "size": out.stat().st_size, "member": members[0].filename, "shape": list(shape)},
+    )
     return out
 
 
-def fetch_p2_cosmology(omega_m: float, sigma8: float, cache=None, base_url=None,
-                       registry=None, progressbar=None) -> Path:
+def fetch_p2_cosmology(
+    omega_m: float, sigma8: float, cache=None, base_url=None, registry=None, progressbar=None
+) -> Path:
     """Download (once) and unpack the P2 maps of one cosmology; return the ``.npy`` path.
 
     Parameters
@@ -499,15 +504,23 @@ def fetch_p2_cosmology(omega_m: float, sigma8: float, cache=None, base_url=None,
         near = min(_grid(), key=lambda r: (r.omega_m - omega_m) ** 2 + (r.sigma8 - sigma8) ** 2)
         raise ValueError(
             f"(Omega_m, sigma_8) = ({omega_m}, {sigma8}) is not one of the 57 P2 cosmologies "
-            f"(nearest: ({near.omega_m}, {near.sigma8})); see p2_grid().")
+            f"(nearest: ({near.omega_m}, {near.sigma8})); see p2_grid()."
+        )
     archive = _fetch(fname, reg, url, folder, progressbar)
     source_md5 = (reg[fname] or "").split(":")[-1]
     return _extract_p2(archive, folder / fname.replace(".zip", ".npy"), source_md5)
 
 
-def load_p2_maps(omega_m: float, sigma8: float, n_maps: int | None = None, cache=None,
-                 base_url=None, registry=None, progressbar=None,
-                 mmap: bool = False) -> np.ndarray:
+def load_p2_maps(
+    omega_m: float,
+    sigma8: float,
+    n_maps: int | None = None,
+    cache=None,
+    base_url=None,
+    registry=None,
+    progressbar=None,
+    mmap: bool = False,
+) -> np.ndarray:
     """P2 convergence maps of one cosmology, ``(n, 128, 128)`` float32.
 
     Parameters
@@ -528,8 +541,9 @@ def load_p2_maps(omega_m: float, sigma8: float, n_maps: int | None = None, cache
     numpy.ndarray
         ``(n_maps, 128, 128)`` float32 maps; no intensity transform is applied.
     """
-    path = fetch_p2_cosmology(omega_m, sigma8, cache=cache, base_url=base_url,
-                              registry=registry, progressbar=progressbar)
+    path = fetch_p2_cosmology(
+        omega_m, sigma8, cache=cache, base_url=base_url, registry=registry, progressbar=progressbar
+    )
     maps = np.load(path, mmap_mode="r")
     n = _take(maps, n_maps, "maps", path.name)
     if mmap and maps.dtype == np.float32:
@@ -554,17 +568,17 @@ def _check_cube_file(path: Path, key: str, cube_size: int, label: str):
         with h5py.File(path, "r") as h5:
             if key not in h5 or not isinstance(h5[key], h5py.Dataset):
                 raise CorruptFileError(
-                    f"{label} has no dataset {key!r} (it holds {sorted(h5.keys())}), "
-                    "so it was not used.")
+                    f"{label} has no dataset {key!r} (it holds {sorted(h5.keys())}), so it was not used."
+                )
             shape, dtype = h5[key].shape, h5[key].dtype
     except OSError as err:
         raise CorruptFileError(
-            f"{label} is not a readable HDF5 file (truncated or corrupted: {err}), "
-            "so it was not used.") from None
+            f"{label} is not a readable HDF5 file (truncated or corrupted: {err}), so it was not used."
+        ) from None
     if shape != (cube_size,) * 3 or dtype.kind not in "fiu":
         raise CorruptFileError(
-            f"{label} holds {dtype} data of shape {shape}, not a {cube_size}^3 cube of "
-            "counts, so it was not used.")
+            f"{label} holds {dtype} data of shape {shape}, not a {cube_size}^3 cube of counts, so it was not used."
+        )
     return shape
 
 
@@ -577,15 +591,17 @@ def _cube_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
         names = ", ".join(m.filename for m in files[:5]) or "nothing"
         raise CorruptFileError(
             f"The P4 archive holds no cube files (no name containing {P4_NAME_TAG!r} or "
-            f"ending in .h5/.hdf5; it starts with {names}), so it was not used.")
+            f"ending in .h5/.hdf5; it starts with {names}), so it was not used."
+        )
     basenames = [Path(m.filename).name for m in chosen]
     if len(set(basenames)) != len(basenames):
         raise CorruptFileError("The P4 archive holds two cube files with the same name.")
     return sorted(chosen, key=lambda m: Path(m.filename).name)
 
 
-def fetch_p4_cubes(cache=None, base_url=None, registry=None, progressbar=None,
-                   cube_size: int = 256, key: str = "data") -> list[Path]:
+def fetch_p4_cubes(
+    cache=None, base_url=None, registry=None, progressbar=None, cube_size: int = 256, key: str = "data"
+) -> list[Path]:
     """Download (once) and unpack the P4 cubes; return the sorted HDF5 paths.
 
     The archive is extracted into a temporary folder, each cube file is opened and its
@@ -619,10 +635,16 @@ def fetch_p4_cubes(cache=None, base_url=None, registry=None, progressbar=None,
     source_md5 = (reg[P4_ARCHIVE] or "").split(":")[-1]
     final = folder / "nbody-cubes"
     manifest = _read_json(final / "manifest.json")
-    if manifest is not None and manifest.get("source_md5") == source_md5 and manifest.get("key") == key \
-            and manifest.get("cube_size") == cube_size and all(
+    if (
+        manifest is not None
+        and manifest.get("source_md5") == source_md5
+        and manifest.get("key") == key
+        and manifest.get("cube_size") == cube_size
+        and all(
             (final / name).is_file() and (final / name).stat().st_size == size
-            for name, size in manifest.get("files", {}).items()):
+            for name, size in manifest.get("files", {}).items()
+        )
+    ):
         return [final / name for name in sorted(manifest["files"])]
     tmpdir = Path(tempfile.mkdtemp(dir=folder, prefix="nbody-cubes.", suffix=".part"))
     try:
@@ -630,8 +652,7 @@ def fetch_p4_cubes(cache=None, base_url=None, registry=None, progressbar=None,
             with zipfile.ZipFile(archive) as zf:
                 members = _cube_members(zf)
                 for member in members:
-                    with zf.open(member) as src, open(tmpdir / Path(member.filename).name,
-                                                      "wb") as dst:
+                    with zf.open(member) as src, open(tmpdir / Path(member.filename).name, "wb") as dst:
                         shutil.copyfileobj(src, dst, 1 << 22)
         except (zipfile.BadZipFile, EOFError) as err:
             raise CorruptFileError(
@@ -640,9 +661,15 @@ def fetch_p4_cubes(cache=None, base_url=None, registry=None, progressbar=None,
         names = [Path(m.filename).name for m in members]
         for name in names:
             _check_cube_file(tmpdir / name, key, cube_size, f"{name} (in {archive.name})")
-        _write_json(tmpdir / "manifest.json", {
-            "source_md5": source_md5, "key": key, "cube_size": cube_size,
-            "files": {name: (tmpdir / name).stat().st_size for name in names}})
+        _write_json(
+            tmpdir / "manifest.json",
+            {
+                "source_md5": source_md5,
+                "key": key,
+                "cube_size": cube_size,
+                "files": {name: (tmpdir / name).stat().st_size for name in names},
+            },
+        )
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmpdir, final)
@@ -652,8 +679,15 @@ def fetch_p4_cubes(cache=None, base_url=None, registry=None, progressbar=None,
     return [final / name for name in sorted(names)]
 
 
-def load_p4_cubes(n_cubes: int | None = None, cache=None, base_url=None, registry=None,
-                  progressbar=None, cube_size: int = 256, key: str = "data") -> np.ndarray:
+def load_p4_cubes(
+    n_cubes: int | None = None,
+    cache=None,
+    base_url=None,
+    registry=None,
+    progressbar=None,
+    cube_size: int = 256,
+    key: str = "data",
+) -> np.ndarray:
     """P4 particle-count cubes, ``(n, 256, 256, 256)`` float32.
 
     Parameters
@@ -676,20 +710,21 @@ def load_p4_cubes(n_cubes: int | None = None, cache=None, base_url=None, registr
     """
     import h5py
 
-    paths = fetch_p4_cubes(cache=cache, base_url=base_url, registry=registry,
-                           progressbar=progressbar, cube_size=cube_size, key=key)
+    paths = fetch_p4_cubes(
+        cache=cache, base_url=base_url, registry=registry, progressbar=progressbar, cube_size=cube_size, key=key
+    )
     n = len(paths) if n_cubes is None else n_cubes
     if not 0 < int(n) <= len(paths):
         raise ValueError(f"n_cubes must be between 1 and {len(paths)}, got {n_cubes}.")
     out = np.empty((int(n),) + (cube_size,) * 3, dtype=np.float32)
-    for i, path in enumerate(paths[:int(n)]):
+    for i, path in enumerate(paths[: int(n)]):
         _check_cube_file(path, key, cube_size, path.name)
         with h5py.File(path, "r") as h5:
             h5[key].read_direct(out, dest_sel=np.s_[i])  # HDF5 converts to float32
         if not np.isfinite(out[i]).all() or out[i].min() < 0:
             raise CorruptFileError(
-                f"{path.name} holds negative or non-finite values, which particle counts "
-                "cannot be, so it was not used.")
+                f"{path.name} holds negative or non-finite values, which particle counts cannot be, so it was not used."
+            )
     return out
 
 
@@ -731,5 +766,6 @@ def load_published(name: str, **kwargs) -> np.ndarray:
     if key not in _LOADERS:
         raise ValueError(
             f"Unknown published data set {name!r}; the accepted names are "
-            f"{', '.join(repr(k) for k in _LOADERS)} (P3 and P5 data are not public).")
+            f"{', '.join(repr(k) for k in _LOADERS)} (P3 and P5 data are not public)."
+        )
     return _LOADERS[key](**kwargs)

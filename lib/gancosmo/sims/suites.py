@@ -15,6 +15,7 @@ gpu       minutes on one H100: the data behind the book's committed results
 paper     the paper's own sizes (most need a large GPU and hours)
 ========  ==========================================================================
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,21 @@ from .lensing import convergence_maps
 from .pm import run_pm
 
 __all__ = [
-    "PROFILES", "SUITES", "Suite", "resolve_profile", "load_suite", "kids450_grid", "book_requests",
-    "p1_maps", "p2_maps", "p3_subvolumes", "p4_counts", "p5_slices", "p5_2d", "log_like", "slab_images",
+    "PROFILES",
+    "SUITES",
+    "Suite",
+    "resolve_profile",
+    "load_suite",
+    "kids450_grid",
+    "book_requests",
+    "p1_maps",
+    "p2_maps",
+    "p3_subvolumes",
+    "p4_counts",
+    "p5_slices",
+    "p5_2d",
+    "log_like",
+    "slab_images",
 ]
 
 PROFILES = ("smoke", "cpu", "gpu", "paper")
@@ -72,7 +86,9 @@ SIZES = {
         "smoke": dict(n_boxes=1, n_particles=32, box_size=100.0, slabs_per_axis=2, histogram=96, crop=32, n_steps=6),
         "cpu": dict(n_boxes=1, n_particles=128, box_size=100.0, slabs_per_axis=16, histogram=384, crop=128, n_steps=12),
         "gpu": dict(n_boxes=4, n_particles=256, box_size=100.0, slabs_per_axis=64, histogram=768, crop=128, n_steps=20),
-        "paper": dict(n_boxes=1, n_particles=512, box_size=100.0, slabs_per_axis=333, histogram=768, crop=128, n_steps=30),
+        "paper": dict(
+            n_boxes=1, n_particles=512, box_size=100.0, slabs_per_axis=333, histogram=768, crop=128, n_steps=30
+        ),
     },
     "p5_2d": {  # native 2D particle-mesh runs, (100 Mpc/h)^2
         "smoke": dict(n_runs=2, n_particles=64, box_size=100.0, n_steps=6),
@@ -123,7 +139,9 @@ def _config(suite: str, profile: str, overrides: dict) -> dict:
     sizes = dict(SIZES[suite][resolve_profile(profile)])
     unknown = set(overrides) - set(sizes) - {"seed"}
     if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)} for suite {suite}; accepted: {', '.join(sorted(sizes) + ['seed'])}.")
+        raise ValueError(
+            f"unknown option(s) {sorted(unknown)} for suite {suite}; accepted: {', '.join(sorted(sizes) + ['seed'])}."
+        )
     sizes.update(overrides)
     sizes.setdefault("seed", 0)
     sizes["recipe"] = RECIPE_VERSION
@@ -153,10 +171,20 @@ def p1_maps(profile: str = "cpu", device=None, progress: bool = True, **override
         maps = []
         with _bar(cfg["n_sims"], "P1 maps (sims)", progress) as bar:
             for s, count in enumerate(per_sim):
-                maps.append(convergence_maps(
-                    cosmo, int(count), cfg["n_pix"], cfg["field_deg"], z_source=1.0, seed=cfg["seed"] * 100003 + s,
-                    device=dev, box_size=cfg["box_size"], n_particles=cfg["n_particles"], n_steps=cfg["n_steps"],
-                ))
+                maps.append(
+                    convergence_maps(
+                        cosmo,
+                        int(count),
+                        cfg["n_pix"],
+                        cfg["field_deg"],
+                        z_source=1.0,
+                        seed=cfg["seed"] * 100003 + s,
+                        device=dev,
+                        box_size=cfg["box_size"],
+                        n_particles=cfg["n_particles"],
+                        n_steps=cfg["n_steps"],
+                    )
+                )
                 bar.update(1)
         return dict(maps=np.concatenate(maps).astype(np.float32))
 
@@ -185,8 +213,12 @@ def p2_maps(profile: str = "cpu", device=None, progress: bool = True, cosmologie
     """
     grid = kids450_grid()
     indices = list(range(len(grid))) if cosmologies is None else list(cosmologies)
-    if not indices or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0 or i >= len(grid) for i in indices):
-        raise ValueError(f"cosmologies must be indices in [0, {len(grid) - 1}] of the KiDS-450 grid, got {cosmologies!r}.")
+    if not indices or any(
+        isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0 or i >= len(grid) for i in indices
+    ):
+        raise ValueError(
+            f"cosmologies must be indices in [0, {len(grid) - 1}] of the KiDS-450 grid, got {cosmologies!r}."
+        )
     cfg = _config("p2", profile, overrides)
     indices = [int(i) for i in indices]
     cfg.update(cosmologies=indices, field_deg=5.0, nz="kids450_smail_z0_0.5")
@@ -199,8 +231,17 @@ def p2_maps(profile: str = "cpu", device=None, progress: bool = True, cosmologie
                 row = grid[i]
                 cosmo = Cosmology(row["omega_m"], row["sigma8"])
                 m = convergence_maps(
-                    cosmo, cfg["maps_per_cosmology"], cfg["n_pix"], 5.0, nz=kids450_nz, seed=cfg["seed"] * 100003 + 1000 * i,
-                    device=dev, box_size=cfg["box_size"], n_particles=cfg["n_particles"], n_sims=cfg["n_sims"], n_steps=cfg["n_steps"],
+                    cosmo,
+                    cfg["maps_per_cosmology"],
+                    cfg["n_pix"],
+                    5.0,
+                    nz=kids450_nz,
+                    seed=cfg["seed"] * 100003 + 1000 * i,
+                    device=dev,
+                    box_size=cfg["box_size"],
+                    n_particles=cfg["n_particles"],
+                    n_sims=cfg["n_sims"],
+                    n_steps=cfg["n_steps"],
                 )
                 maps.append(m)
                 params.append(np.tile([row["omega_m"], row["sigma8"]], (len(m), 1)))
@@ -208,7 +249,12 @@ def p2_maps(profile: str = "cpu", device=None, progress: bool = True, cosmologie
                 bar.update(1)
         index = np.concatenate(index)
         is_train = np.array([grid[i]["split"] == "train" for i in index])
-        return dict(maps=np.concatenate(maps).astype(np.float32), params=np.concatenate(params), cosmology_index=index, is_train=is_train)
+        return dict(
+            maps=np.concatenate(maps).astype(np.float32),
+            params=np.concatenate(params),
+            cosmology_index=index,
+            is_train=is_train,
+        )
 
     arrays, meta = cached_arrays("p2", cfg, build)
     return Suite("p2", arrays, meta)
@@ -218,7 +264,12 @@ def p2_maps(profile: str = "cpu", device=None, progress: bool = True, cosmologie
 def _subvolumes(field_: np.ndarray, size: int) -> np.ndarray:
     n = field_.shape[0]
     m = n // size
-    return field_[: m * size, : m * size, : m * size].reshape(m, size, m, size, m, size).transpose(0, 2, 4, 1, 3, 5).reshape(-1, size, size, size)
+    return (
+        field_[: m * size, : m * size, : m * size]
+        .reshape(m, size, m, size, m, size)
+        .transpose(0, 2, 4, 1, 3, 5)
+        .reshape(-1, size, size, size)
+    )
 
 
 def p3_subvolumes(profile: str = "cpu", device=None, progress: bool = True, **overrides) -> Suite:
@@ -236,7 +287,15 @@ def p3_subvolumes(profile: str = "cpu", device=None, progress: bool = True, **ov
         out = {z: [] for z in cfg["redshifts"]}
         with _bar(cfg["n_boxes"], "P3 boxes", progress) as bar:
             for b in range(cfg["n_boxes"]):
-                run = run_pm(cosmo, cfg["box_size"], cfg["n_particles"], cfg["redshifts"], seed=cfg["seed"] * 100003 + b, n_steps=cfg["n_steps"], device=dev)
+                run = run_pm(
+                    cosmo,
+                    cfg["box_size"],
+                    cfg["n_particles"],
+                    cfg["redshifts"],
+                    seed=cfg["seed"] * 100003 + b,
+                    n_steps=cfg["n_steps"],
+                    device=dev,
+                )
                 for z in cfg["redshifts"]:
                     out[z].append(_subvolumes(run.density[z], cfg["sub_size"]))
                 bar.update(1)
@@ -261,7 +320,16 @@ def p4_counts(profile: str = "cpu", device=None, progress: bool = True, **overri
         cubes = []
         with _bar(cfg["n_cubes"], "P4 cubes", progress) as bar:
             for c in range(cfg["n_cubes"]):
-                run = run_pm(cosmo, cfg["box_size"], cfg["n_particles"], [0.0], seed=cfg["seed"] * 100003 + c, n_steps=cfg["n_steps"], device=dev, output_grid=cfg["voxels"])
+                run = run_pm(
+                    cosmo,
+                    cfg["box_size"],
+                    cfg["n_particles"],
+                    [0.0],
+                    seed=cfg["seed"] * 100003 + c,
+                    n_steps=cfg["n_steps"],
+                    device=dev,
+                    output_grid=cfg["voxels"],
+                )
                 cubes.append(run.particle_counts[0.0])
                 bar.update(1)
         return dict(counts=np.stack(cubes).astype(np.int32))
@@ -329,7 +397,9 @@ def p5_slices(profile: str = "cpu", device=None, progress: bool = True, **overri
     cfg = _config("p5", profile, overrides)
     cfg.update(cosmology=P5_COSMOLOGY)
     if cfg["histogram"] % 3 or cfg["histogram"] // 3 < cfg["crop"]:
-        raise ValueError(f"histogram must be a multiple of 3 with histogram/3 >= crop, got {cfg['histogram']} and {cfg['crop']}.")
+        raise ValueError(
+            f"histogram must be a multiple of 3 with histogram/3 >= crop, got {cfg['histogram']} and {cfg['crop']}."
+        )
     dev = _device(device)
 
     def build():
@@ -373,7 +443,16 @@ def p5_2d(profile: str = "cpu", device=None, progress: bool = True, **overrides)
         fields = []
         with _bar(cfg["n_runs"], "P5 2D runs", progress) as bar:
             for r in range(cfg["n_runs"]):
-                run = run_pm(cosmo, cfg["box_size"], cfg["n_particles"], [0.0], seed=cfg["seed"] * 100003 + r, n_steps=cfg["n_steps"], device=dev, ndim=2)
+                run = run_pm(
+                    cosmo,
+                    cfg["box_size"],
+                    cfg["n_particles"],
+                    [0.0],
+                    seed=cfg["seed"] * 100003 + r,
+                    n_steps=cfg["n_steps"],
+                    device=dev,
+                    ndim=2,
+                )
                 fields.append(run.density[0.0])
                 bar.update(1)
         density = np.stack(fields).astype(np.float32)
@@ -387,7 +466,9 @@ def p5_2d(profile: str = "cpu", device=None, progress: bool = True, **overrides)
 SUITES = {"p1": p1_maps, "p2": p2_maps, "p3": p3_subvolumes, "p4": p4_counts, "p5": p5_slices, "p5_2d": p5_2d}
 
 
-def load_suite(name: str, profile: str = "cpu", source: str = "simulated", device=None, progress: bool = True, **options) -> Suite:
+def load_suite(
+    name: str, profile: str = "cpu", source: str = "simulated", device=None, progress: bool = True, **options
+) -> Suite:
     """Load a named suite, simulated (default) or the paper's published data.
 
     Parameters
@@ -407,7 +488,9 @@ def load_suite(name: str, profile: str = "cpu", source: str = "simulated", devic
 
         data = load_published(name, **options)
         arrays = data if isinstance(data, dict) else {"data": np.asarray(data)}
-        return Suite(name, arrays, dict(config=dict(source="published", name=name, **{k: str(v) for k, v in options.items()})))
+        return Suite(
+            name, arrays, dict(config=dict(source="published", name=name, **{k: str(v) for k, v in options.items()}))
+        )
     if source != "simulated":
         raise ValueError(f"source must be 'simulated' or 'published', got {source!r}.")
     return SUITES[name](profile=profile, device=device, progress=progress, **options)
@@ -421,7 +504,14 @@ def book_requests(profile: str) -> list[tuple[str, dict]]:
     is generated by the P2 chapter.
     """
     resolve_profile(profile)
-    return [("p1", {}), ("p2", {"cosmologies": kids450_centre_and_edges()}), ("p3", {}), ("p4", {}), ("p5", {}), ("p5_2d", {})]
+    return [
+        ("p1", {}),
+        ("p2", {"cosmologies": kids450_centre_and_edges()}),
+        ("p3", {}),
+        ("p4", {}),
+        ("p5", {}),
+        ("p5_2d", {}),
+    ]
 
 
 def kids450_centre_and_edges() -> list[int]:
@@ -436,7 +526,9 @@ def kids450_centre_and_edges() -> list[int]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Generate (or verify in the cache) the book's simulated data suites.")
     parser.add_argument("--profile", default="cpu", help="auto, smoke, cpu, gpu or paper")
-    parser.add_argument("--suites", default="book", help="'book' (what chapter 00 shows), 'all', or a comma list of suite names")
+    parser.add_argument(
+        "--suites", default="book", help="'book' (what chapter 00 shows), 'all', or a comma list of suite names"
+    )
     parser.add_argument("--device", default=None)
     args = parser.parse_args(argv)
     if args.suites == "book":

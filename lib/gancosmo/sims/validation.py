@@ -3,6 +3,7 @@
 Power spectra of simulated fields are measured with :mod:`gancosmo.stats` after dividing the
 field's Fourier modes by the cloud-in-cell window of the painting that made it.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,16 @@ from ..params import ParameterError
 from ..stats import power_spectrum_2d, power_spectrum_3d
 from .mesh import cic_window, wavevectors
 
-__all__ = ["compensated_overdensity", "measured_pk", "linear_k_edges", "measured_cl", "SimulationsConfig",
-           "pk_against_theory", "growth_check", "time_pm"]
+__all__ = [
+    "compensated_overdensity",
+    "measured_pk",
+    "linear_k_edges",
+    "measured_cl",
+    "SimulationsConfig",
+    "pk_against_theory",
+    "growth_check",
+    "time_pm",
+]
 
 
 def compensated_overdensity(density: np.ndarray, box_size: float, ndim: int = 3) -> np.ndarray:
@@ -78,36 +87,69 @@ class SimulationsConfig(ChapterConfig):
     lensing_field_deg: float = option(doc="map side in degrees", low=0, low_open=True, high=30)
     lensing_steps: int = option(doc="PM time steps of the lensing runs", low=1, high=1000)
     lensing_sims: int = option(doc="simulations the maps are cut from", low=1)
-    timing_particles: tuple = option(doc="particles per side of the timed PM runs",
-                                     check=lambda t: all(isinstance(v, int) and 8 <= v <= 2048 for v in t),
-                                     describe="a list of integers between 8 and 2048")
-    device: str | None = option(doc="'cpu' or 'cuda' (None: cuda when available)", choices=("cpu", "cuda"), nullable=True,
-                                default=None)
-    data_source: str = option(doc="'simulated' (the book's suites) or 'published' (the papers' data, needs network)",
-                              choices=("simulated", "published"), default="simulated")
+    timing_particles: tuple = option(
+        doc="particles per side of the timed PM runs",
+        check=lambda t: all(isinstance(v, int) and 8 <= v <= 2048 for v in t),
+        describe="a list of integers between 8 and 2048",
+    )
+    device: str | None = option(
+        doc="'cpu' or 'cuda' (None: cuda when available)", choices=("cpu", "cuda"), nullable=True, default=None
+    )
+    data_source: str = option(
+        doc="'simulated' (the book's suites) or 'published' (the papers' data, needs network)",
+        choices=("simulated", "published"),
+        default="simulated",
+    )
     run_timing: bool = option(doc="measure the simulator's speed in this run", default=True)
-    results_dir: str | None = option(doc="folder to write the validation metrics (JSON) and figures (PNG) into",
-                                     check=writable_folder, describe="a writable folder", nullable=True, default=None)
+    results_dir: str | None = option(
+        doc="folder to write the validation metrics (JSON) and figures (PNG) into",
+        check=writable_folder,
+        describe="a writable folder",
+        nullable=True,
+        default=None,
+    )
 
     def check(self) -> None:
         if self.device == "cuda" and not torch.cuda.is_available():
-            raise ParameterError("parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None.")
+            raise ParameterError(
+                "parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None."
+            )
 
     @property
     def lensing(self) -> dict:
         """Keyword arguments of :func:`gancosmo.sims.lensing.convergence_maps`."""
-        return dict(box_size=self.lensing_box_size, n_particles=self.lensing_particles, n_maps=self.lensing_maps,
-                    n_pix=self.lensing_pix, field_deg=self.lensing_field_deg, n_steps=self.lensing_steps, n_sims=self.lensing_sims)
+        return dict(
+            box_size=self.lensing_box_size,
+            n_particles=self.lensing_particles,
+            n_maps=self.lensing_maps,
+            n_pix=self.lensing_pix,
+            field_deg=self.lensing_field_deg,
+            n_steps=self.lensing_steps,
+            n_sims=self.lensing_sims,
+        )
 
 
 def _simulations(profile, pm, lensing, timing):
     return SimulationsConfig(
-        profile=profile, seed=0, n_steps=pm[2], pm_box_size=pm[0], pm_particles=pm[1], pm_runs=pm[3],
-        lensing_box_size=256.0, lensing_particles=lensing[0], lensing_maps=lensing[1], lensing_pix=lensing[2],
-        lensing_field_deg=5.0, lensing_steps=lensing[3], lensing_sims=lensing[4], timing_particles=timing)
+        profile=profile,
+        seed=0,
+        n_steps=pm[2],
+        pm_box_size=pm[0],
+        pm_particles=pm[1],
+        pm_runs=pm[3],
+        lensing_box_size=256.0,
+        lensing_particles=lensing[0],
+        lensing_maps=lensing[1],
+        lensing_pix=lensing[2],
+        lensing_field_deg=5.0,
+        lensing_steps=lensing[3],
+        lensing_sims=lensing[4],
+        timing_particles=timing,
+    )
 
 
-#: (box, particles, steps, runs) of the P(k) runs; (particles, maps, pixels, steps, sims) of the lensing runs; timed sizes.
+#: (box, particles, steps, runs) of the P(k) runs; (particles, maps, pixels, steps, sims) of the lensing
+#: runs; the timed PM sizes.
 SimulationsConfig.PROFILES = {
     "smoke": _simulations("smoke", (128.0, 32, 6, 1), (32, 8, 64, 6, 1), (32,)),
     "cpu": _simulations("cpu", (256.0, 64, 20, 2), (128, 48, 128, 12, 1), (64, 128)),
@@ -125,7 +167,14 @@ def pk_against_theory(cosmo, runs, box_size: float, redshifts) -> dict:
     out = {}
     for z in redshifts:
         k, pk = measured_pk(np.stack([r.density[z] for r in runs]), box_size)
-        out[z] = dict(k=k, mean=pk.mean(0), std=pk.std(0), linear=cosmo.pk_linear(k, z), halofit=cosmo.pk_halofit(k, z), n_runs=len(runs))
+        out[z] = dict(
+            k=k,
+            mean=pk.mean(0),
+            std=pk.std(0),
+            linear=cosmo.pk_linear(k, z),
+            halofit=cosmo.pk_halofit(k, z),
+            n_runs=len(runs),
+        )
     return out
 
 
@@ -139,10 +188,17 @@ def growth_check(cosmo, runs, box_size: float, z_ref: float, redshifts, k_max: f
             _, p = measured_pk(run.density[z], box_size)
             measured[z].append(np.sum((p[0] * n_modes)[low]) / np.sum((p_ref[0] * n_modes)[low]))
     d = cosmo.growth_factor(list(redshifts)) / cosmo.growth_factor(z_ref)[0]
-    return dict(redshifts=np.array(list(redshifts)), measured=np.array([measured[z] for z in redshifts]), theory=d**2, k_max=k_max)
+    return dict(
+        redshifts=np.array(list(redshifts)),
+        measured=np.array([measured[z] for z in redshifts]),
+        theory=d**2,
+        k_max=k_max,
+    )
 
 
-def time_pm(cosmo, n_particles: int, box_size: float, n_steps: int = 30, device="cpu", repeats: int = 1, force_factor: int = 1) -> dict:
+def time_pm(
+    cosmo, n_particles: int, box_size: float, n_steps: int = 30, device="cpu", repeats: int = 1, force_factor: int = 1
+) -> dict:
     """Wall-clock time of a full PM run (2LPT + ``n_steps`` KDK steps + one z = 0 output).
 
     Returns seconds per simulation (best of ``repeats``), per step, and the device.
@@ -162,4 +218,12 @@ def time_pm(cosmo, n_particles: int, box_size: float, n_steps: int = 30, device=
         if str(device).startswith("cuda"):
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - start)
-    return dict(n_particles=n_particles, box_size=box_size, n_steps=n_steps, device=str(device), force_factor=force_factor, seconds_per_sim=best, seconds_per_step=best / n_steps)
+    return dict(
+        n_particles=n_particles,
+        box_size=box_size,
+        n_steps=n_steps,
+        device=str(device),
+        force_factor=force_factor,
+        seconds_per_sim=best,
+        seconds_per_step=best / n_steps,
+    )

@@ -8,6 +8,7 @@ Modules: ``power`` (C_ell, P(k)), ``bispectrum`` (maps), ``bispectrum3d`` (cubes
 ``peaks``, ``minkowski``, ``histograms``, ``compare`` (two-sample distances and scores),
 ``similarity`` (MS-SSIM, Dice, nearest neighbours), ``fields`` (Gaussian/lognormal fields).
 """
+
 from .bispectrum import bispectrum_2d
 from .bispectrum3d import bispectrum_3d
 from .compare import (

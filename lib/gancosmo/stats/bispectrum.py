@@ -12,6 +12,7 @@ the third leg closes the triangle, :math:`\mathbf{n}_3 = -\mathbf{n}_1 - \mathbf
 averaged over the cells of each bin (``edges[b] < ell_1 <= edges[b+1]``), 0 in empty bins.
 Legs outside the FFT grid are skipped, as in lenstools.
 """
+
 from __future__ import annotations
 
 import functools

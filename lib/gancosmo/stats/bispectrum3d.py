@@ -13,6 +13,7 @@ the real FFT), transformed back to real space:
 
 (The transform normalizations cancel in these ratios.)
 """
+
 from __future__ import annotations
 
 import functools
@@ -111,18 +112,27 @@ def bispectrum_3d(
     k2 = check_positive(k2, "k2", "h/Mpc")
     th = np.atleast_1d(np.asarray(thetas, dtype=np.float64))
     if th.ndim != 1 or th.size == 0 or not np.all(np.isfinite(th)):
-        raise ValueError("thetas must be a non-empty 1D sequence of finite angles in radians; accepted e.g. numpy.linspace(0, np.pi, 10).")
+        raise ValueError(
+            "thetas must be a non-empty 1D sequence of finite angles in radians; accepted e.g. numpy.linspace(0, "
+            "np.pi, 10)."
+        )
     n = x.shape[-1]
     kF = 2.0 * np.pi / box
     kN = kF * (n // 2)
     k3 = np.sqrt((k2 * np.sin(th)) ** 2 + (k2 * np.cos(th) + k1) ** 2)
     legs = (k1, k2) + tuple(k3.tolist())
     if max(k1, k2) > np.sqrt(3) * kN:
-        raise ValueError(f"k1={k1:g} or k2={k2:g} h/Mpc lies beyond the grid's largest wavenumber {np.sqrt(3) * kN:.4g} h/Mpc; accepted are legs inside the grid.")
+        raise ValueError(
+            f"k1={k1:g} or k2={k2:g} h/Mpc lies beyond the grid's largest wavenumber {np.sqrt(3) * kN:.4g} h/Mpc; "
+            f"accepted are legs inside the grid."
+        )
     masks, pairs, tri, idx, seg, wt = _shells(n, box, legs, str(x.device), str(x.dtype).replace("torch.", ""))
     nt = th.size
     if np.any(pairs == 0) or np.any(tri == 0):
-        raise ValueError("a triangle leg selects no Fourier mode on this grid; accepted are k1, k2 and thetas whose shells contain modes (k >= k_F).")
+        raise ValueError(
+            "a triangle leg selects no Fourier mode on this grid; accepted are k1, k2 and thetas whose shells contain "
+            "modes (k >= k_F)."
+        )
     if chunk is None:
         chunk = _u.chunk_size(n**3)
     bsum = np.zeros((x.shape[0], nt))

@@ -1,4 +1,5 @@
 """Configuration of chapter ``00_statistics`` (the statistics on random fields, and their speed)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ class StatisticsConfig(ChapterConfig):
     n_pix: int = option(doc="map side in pixels", low=32, high=2048)
     n_cubes: int = option(doc="cubes per sample", low=2)
     n_mesh: int = option(doc="cube side in voxels (1 Mpc/h voxels)", low=16, high=512)
-    device: str | None = option(doc="'cpu' or 'cuda' (None: cuda when available)", choices=("cpu", "cuda"), nullable=True,
-                                default=None)
+    device: str | None = option(
+        doc="'cpu' or 'cuda' (None: cuda when available)", choices=("cpu", "cuda"), nullable=True, default=None
+    )
     run_benchmark: bool = option(doc="time ours against the references in this run", default=True)
 
     def check(self) -> None:
@@ -27,7 +29,9 @@ class StatisticsConfig(ChapterConfig):
         from ..params import ParameterError
 
         if self.device == "cuda" and not torch.cuda.is_available():
-            raise ParameterError("parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None.")
+            raise ParameterError(
+                "parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None."
+            )
 
 
 StatisticsConfig.PROFILES = {
@@ -100,9 +104,18 @@ def protocol_example(real_pool, candidates: dict, null, side_deg: float, n: int,
     real = summarise(real_pool)
     null_features = summarise(null)
     splits = real_vs_real_splits(np.arange(len(real_pool)), n, seed=seed)
-    specs = [spec for s, label in (("cl", "C_ell"), ("pdf", "pixel PDF"), ("minkowski", "Minkowski V0, V1, V2"),
-                                   ("peaks", "peak counts"))
-             for spec in binned_row_specs(s, label, ("chi2_dof", "mean_abs_frac"))]
+    specs = [
+        spec
+        for s, label in (
+            ("cl", "C_ell"),
+            ("pdf", "pixel PDF"),
+            ("minkowski", "Minkowski V0, V1, V2"),
+            ("peaks", "peak counts"),
+        )
+        for spec in binned_row_specs(s, label, ("chi2_dof", "mean_abs_frac"))
+    ]
     specs += binned_row_specs("pdf", "pixel PDF", ("ks_reject",))
-    return {name: rows_from_scores(specs, score(compare_map_summaries, real, splits, summarise(maps), null_features))
-            for name, maps in candidates.items()}
+    return {
+        name: rows_from_scores(specs, score(compare_map_summaries, real, splits, summarise(maps), null_features))
+        for name, maps in candidates.items()
+    }

@@ -37,12 +37,14 @@ All modes ``k != 0`` are then reproduced exactly (where no clipping occurs); the
 small realisation-to-realisation scatter of the field mean, of variance :math:`c\lambda^2`,
 which the estimators (DC excluded) do not see.
 """
+
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from itertools import permutations, product
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -146,9 +148,13 @@ def _check_shift(value: Any, name: str = "shift") -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} is {value!r}; accepted is a positive finite number (the field's lower bound is -{name}).") from None
+        raise ValueError(
+            f"{name} is {value!r}; accepted is a positive finite number (the field's lower bound is -{name})."
+        ) from None
     if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} is {value!r}; accepted is a positive finite number (the field's lower bound is -{name}).")
+        raise ValueError(
+            f"{name} is {value!r}; accepted is a positive finite number (the field's lower bound is -{name})."
+        )
     return v
 
 
@@ -160,7 +166,9 @@ def _rng(seed) -> np.random.Generator:
     try:
         return np.random.default_rng(seed)
     except (TypeError, ValueError):
-        raise ValueError(f"seed is {seed!r}; accepted are a non-negative integer, None or a numpy.random.Generator.") from None
+        raise ValueError(
+            f"seed is {seed!r}; accepted are a non-negative integer, None or a numpy.random.Generator."
+        ) from None
 
 
 def _evaluate(func: Callable | None, default: Callable, grid: np.ndarray, name: str, unit: str) -> np.ndarray:
@@ -173,9 +181,14 @@ def _evaluate(func: Callable | None, default: Callable, grid: np.ndarray, name: 
     try:
         vals = np.broadcast_to(np.asarray(func(grid[m]), dtype=np.float64), (int(m.sum()),))
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} failed on an array of wavenumbers ({err}); accepted is a vectorised callable returning {unit}.") from None
+        raise ValueError(
+            f"{name} failed on an array of wavenumbers ({err}); accepted is a vectorised callable returning {unit}."
+        ) from None
     if not np.all(np.isfinite(vals)) or np.any(vals < 0):
-        raise ValueError(f"{name} returned negative or non-finite values on the Fourier grid; accepted are finite values >= 0 in {unit}.")
+        raise ValueError(
+            f"{name} returned negative or non-finite values on the Fourier grid; accepted are finite values >= 0 in "
+            f"{unit}."
+        )
     out[m] = vals
     return out
 
@@ -272,8 +285,13 @@ def _gaussian_from_power(rng: np.random.Generator, n_fields: int, shape: tuple, 
     return out
 
 
-def _lognormal_from_power(rng, n_fields: int, shape: tuple, S: np.ndarray, shift: float, what: str) -> tuple[np.ndarray, dict]:
-    r""":math:`\lambda\,(e^{g - \sigma_g^2/2} - 1)` with the spectrum ``S`` (per mode) and shift :math:`\lambda` (may be < 0)."""
+def _lognormal_from_power(
+    rng, n_fields: int, shape: tuple, S: np.ndarray, shift: float, what: str
+) -> tuple[np.ndarray, dict]:
+    r""":math:`\lambda\,(e^{g - \sigma_g^2/2} - 1)`, ``g`` Gaussian with the spectrum ``S`` (per mode).
+
+    The shift :math:`\lambda` may be < 0 (a mirrored lognormal).
+    """
     Sg, var_g, info = _gaussianised_power(S, shape, abs(shift), what)
     g = _gaussian_from_power(rng, n_fields, shape, Sg)
     g -= 0.5 * var_g
@@ -507,16 +525,28 @@ def _choose_shift(stats: dict, shift: Any, name: str, default: str) -> float:
         elif rule == "mean":
             lam = stats["mean"]
             if not lam > 0:
-                raise ValueError(f"shift is 'mean' but the mean of {name} is {lam:.4g}; accepted with 'mean' are fields of positive mean (e.g. rho/rho_bar).")
+                raise ValueError(
+                    f"shift is 'mean' but the mean of {name} is {lam:.4g}; accepted with 'mean' are fields of "
+                    f"positive mean (e.g. rho/rho_bar)."
+                )
         else:
-            raise ValueError(f"shift is {rule!r}; accepted are None, 'skewness', 'minimum', 'mean' or a non-zero number in the units of {name}.")
+            raise ValueError(
+                f"shift is {rule!r}; accepted are None, 'skewness', 'minimum', 'mean' or a non-zero number in the "
+                f"units of {name}."
+            )
         return lam
     try:
         lam = float(rule)
     except (TypeError, ValueError):
-        raise ValueError(f"shift is {rule!r}; accepted are None, 'skewness', 'minimum', 'mean' or a non-zero number in the units of {name}.") from None
+        raise ValueError(
+            f"shift is {rule!r}; accepted are None, 'skewness', 'minimum', 'mean' or a non-zero number in the units "
+            f"of {name}."
+        ) from None
     if not math.isfinite(lam) or lam == 0:
-        raise ValueError(f"shift is {rule!r}; accepted are None, 'skewness', 'minimum', 'mean' or a non-zero finite number in the units of {name}.")
+        raise ValueError(
+            f"shift is {rule!r}; accepted are None, 'skewness', 'minimum', 'mean' or a non-zero finite number in the "
+            f"units of {name}."
+        )
     return lam
 
 
@@ -547,7 +577,14 @@ def _like(real, name: str, ndim: int, kind: str, length: tuple, n, seed, shift, 
     out = out.astype(np.float32)
     if not return_info:
         return out
-    info = {**stats, "shift": lam, "model_variance": model_var, "model_skewness": model_skew, **info, length[0]: length[1]}
+    info = {
+        **stats,
+        "shift": lam,
+        "model_variance": model_var,
+        "model_skewness": model_skew,
+        **info,
+        length[0]: length[1],
+    }
     return out, info
 
 
@@ -611,7 +648,19 @@ def lognormal_maps_like(
         Only if ``return_info``.
     """
     side_deg = _check_length(side_deg, "side_deg", "degrees")
-    return _like(real_maps, "real_maps", 3, "maps (B, H, W)", ("side_deg", side_deg), n, seed, shift, "skewness", symmetrise, return_info)
+    return _like(
+        real_maps,
+        "real_maps",
+        3,
+        "maps (B, H, W)",
+        ("side_deg", side_deg),
+        n,
+        seed,
+        shift,
+        "skewness",
+        symmetrise,
+        return_info,
+    )
 
 
 def lognormal_cubes_like(
@@ -661,4 +710,16 @@ def lognormal_cubes_like(
     """
     box_size = _check_length(box_size, "box_size", "Mpc/h")
     default = lambda st: "mean" if st["minimum"] >= 0 and st["mean"] > 0 else "skewness"  # noqa: E731
-    return _like(real_cubes, "real_cubes", 4, "cubes (B, D, H, W)", ("box_size", box_size), n, seed, shift, default, symmetrise, return_info)
+    return _like(
+        real_cubes,
+        "real_cubes",
+        4,
+        "cubes (B, D, H, W)",
+        ("box_size", box_size),
+        n,
+        seed,
+        shift,
+        default,
+        symmetrise,
+        return_info,
+    )

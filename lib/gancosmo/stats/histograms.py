@@ -5,6 +5,7 @@ Binnings: ``linear_edges`` (P2: 200 bins on (0, 0.4); P3 scaled: 49 bins on [-1,
 ``log10(x + 1)``), and the "unbounded" option of P2 which adds values below the first edge
 to the first bin and values above the last edge to the last bin.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,7 +30,9 @@ __all__ = [
 def linear_edges(lo: float, hi: float, n_bins: int) -> np.ndarray:
     """``n_bins + 1`` linearly spaced edges from ``lo`` to ``hi``."""
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo) or int(n_bins) < 1:
-        raise ValueError(f"linear_edges got lo={lo}, hi={hi}, n_bins={n_bins}; accepted are finite lo < hi and n_bins >= 1.")
+        raise ValueError(
+            f"linear_edges got lo={lo}, hi={hi}, n_bins={n_bins}; accepted are finite lo < hi and n_bins >= 1."
+        )
     return np.linspace(float(lo), float(hi), int(n_bins) + 1)
 
 
@@ -44,7 +47,9 @@ def _centers(e: np.ndarray, log: bool) -> np.ndarray:
     return np.sqrt(e[:-1] * e[1:]) if log else 0.5 * (e[:-1] + e[1:])
 
 
-def _hist(values: torch.Tensor, rows: torch.Tensor, n_rows: int, e: np.ndarray, unbounded: bool, density: bool) -> np.ndarray:
+def _hist(
+    values: torch.Tensor, rows: torch.Tensor, n_rows: int, e: np.ndarray, unbounded: bool, density: bool
+) -> np.ndarray:
     """Counts of flat ``values`` belonging to row ``rows`` in bins ``[e_i, e_{i+1})`` (last closed)."""
     nb = e.size - 1
     if not values.is_floating_point():
@@ -90,10 +95,17 @@ def histogram(values: Any, edges: Any, unbounded: bool = False, density: bool = 
     if isinstance(values, (list, tuple)):
         if len(values) == 0:
             raise ValueError("values is an empty list; accepted is at least one array.")
-        parts = [v.reshape(-1) if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1)) for v in values]
+        parts = [
+            v.reshape(-1)
+            if isinstance(v, torch.Tensor)
+            else torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1))
+            for v in values
+        ]
         dev = parts[0].device
         flat = torch.cat([p.to(device=dev, dtype=torch.float64) for p in parts])
-        rows = torch.repeat_interleave(torch.arange(len(parts), device=dev), torch.as_tensor([p.numel() for p in parts], device=dev))
+        rows = torch.repeat_interleave(
+            torch.arange(len(parts), device=dev), torch.as_tensor([p.numel() for p in parts], device=dev)
+        )
         n_rows = len(parts)
     else:
         t = torch.as_tensor(values) if not isinstance(values, torch.Tensor) else values
@@ -108,7 +120,9 @@ def histogram(values: Any, edges: Any, unbounded: bool = False, density: bool = 
     return _centers(e, log_centers), _hist(flat, rows, n_rows, e, unbounded, density)
 
 
-def pixel_histogram(fields: Any, edges: Any, unbounded: bool = False, density: bool = False, transform=None, log_centers: bool = False):
+def pixel_histogram(
+    fields: Any, edges: Any, unbounded: bool = False, density: bool = False, transform=None, log_centers: bool = False
+):
     r"""Histogram of the pixel (voxel) values of each map ``(B, H, W)`` or cube ``(B, D, H, W)``.
 
     ``transform`` (e.g. ``lambda x: torch.log10(x + 1)`` for P4's mass histogram) is applied

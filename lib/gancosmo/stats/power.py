@@ -16,6 +16,7 @@ Conventions
 * With explicit ``k_edges`` (h/Mpc), the same independent modes fall in bin ``b`` when
   ``edges[b] <= |k| < edges[b+1]``; ``k`` is the mean ``|k|`` of its modes, empty bins are NaN.
 """
+
 from __future__ import annotations
 
 import functools

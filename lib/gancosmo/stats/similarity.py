@@ -13,6 +13,7 @@ r"""Image-level similarity: MS-SSIM over random pairs (P2), Sorensen-Dice overla
 * :func:`nearest_neighbours` -- the ``k`` closest training items of each generated item by
   pixel L2 distance or by L2 distance of their (log) power spectra.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,6 +34,10 @@ __all__ = [
 ]
 
 _BETAS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+#: P5's top fractions of pixels, in percent (5% steps).
+PERCENTS = np.arange(5, 100, 5)
 
 
 def _random_pairs(n: int, n_pairs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +88,9 @@ def ms_ssim_random_pairs(
     if kernel_size is None:
         kernel_size = next((k for k in (11, 9, 7, 5, 3) if side > (k - 1) * 2 ** (len(_BETAS) - 1)), None)
         if kernel_size is None:
-            raise ValueError(f"maps of side {side} are too small for 5-scale MS-SSIM; accepted are sides of at least 33 pixels.")
+            raise ValueError(
+                f"maps of side {side} are too small for 5-scale MS-SSIM; accepted are sides of at least 33 pixels."
+            )
     # torchmetrics sizes a Gaussian window from sigma (2 * int(3.5 sigma + 0.5) + 1 pixels)
     sigma = 1.5 if kernel_size == 11 else (kernel_size - 1) / 7.0
     if data_range is None:
@@ -93,7 +100,9 @@ def ms_ssim_random_pairs(
     for s in range(0, len(i), batch):
         a = x[torch.as_tensor(i[s : s + batch], device=x.device)].unsqueeze(1)
         b = x[torch.as_tensor(j[s : s + batch], device=x.device)].unsqueeze(1)
-        out.append(to_numpy(msssim(a, b, data_range=data_range, kernel_size=kernel_size, sigma=sigma, reduction="none")))
+        out.append(
+            to_numpy(msssim(a, b, data_range=data_range, kernel_size=kernel_size, sigma=sigma, reduction="none"))
+        )
     return np.concatenate(out).astype(np.float64)
 
 
@@ -116,7 +125,7 @@ def _top_masks(x: torch.Tensor, percents: np.ndarray) -> torch.Tensor:
     return rank.unsqueeze(0) < k[:, None, None]
 
 
-def dice_top_percent(a: Any, b: Any, percents: Any = np.arange(5, 100, 5)) -> np.ndarray:
+def dice_top_percent(a: Any, b: Any, percents: Any = PERCENTS) -> np.ndarray:
     r"""Sorensen-Dice overlap :math:`2N_{ab}/(N_a+N_b)` of the top ``n%`` pixels of paired images.
 
     Parameters
@@ -146,7 +155,9 @@ def dice_top_percent(a: Any, b: Any, percents: Any = np.arange(5, 100, 5)) -> np
     return to_numpy(o.T)
 
 
-def dice_random_baseline(maps: Any, percents: Any = np.arange(5, 100, 5), n_pairs: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def dice_random_baseline(
+    maps: Any, percents: Any = PERCENTS, n_pairs: int = 200, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean ``r(t)`` and standard deviation of the Dice overlap over random pairs of one set."""
     nd = maps.ndim if isinstance(maps, torch.Tensor) else np.ndim(maps)
     x = as_batch(maps, "maps", nd, "maps (B, H, W) or cubes (B, D, H, W)", square=False)
@@ -201,14 +212,20 @@ def nearest_neighbours(
     g = as_batch(generated, "generated", 3, "maps (B, H, W)", square=False)
     t = as_batch(training, "training", 3, "maps (B, H, W)", square=False, device=g.device)
     if g.shape[1:] != t.shape[1:]:
-        raise ValueError(f"generated maps are {tuple(g.shape[1:])} but training maps {tuple(t.shape[1:])}; accepted are maps of one shape.")
+        raise ValueError(
+            f"generated maps are {tuple(g.shape[1:])} but training maps {tuple(t.shape[1:])}; accepted are maps of "
+            f"one shape."
+        )
     if not (1 <= int(k) <= t.shape[0]):
         raise ValueError(f"k is {k}; accepted is 1 <= k <= {t.shape[0]} (the training set size).")
     if metric == "pixel":
         fg, ft = g.reshape(g.shape[0], -1), t.reshape(t.shape[0], -1)
     elif metric == "power":
         if side_deg is None or ell_edges is None:
-            raise ValueError("metric='power' needs side_deg and ell_edges; accepted e.g. side_deg=3.5, ell_edges=np.linspace(100, 8000, 50).")
+            raise ValueError(
+                "metric='power' needs side_deg and ell_edges; accepted e.g. side_deg=3.5, ell_edges=np.linspace(100, "
+                "8000, 50)."
+            )
         pg = power_spectrum_2d(g, side_deg, ell_edges)[1]
         pt = power_spectrum_2d(t, side_deg, ell_edges)[1]
         if log_power:

@@ -4,10 +4,22 @@ atomic checkpoints and exact resume, DDP under ``torchrun``, TensorBoard and JSO
 Modules: :mod:`.losses`, :mod:`.schedules`, :mod:`.checkpoint`, :mod:`.data`,
 :mod:`.distributed`, :mod:`.logging`, :mod:`.loop`.
 """
+
 from .checkpoint import CheckpointManager, atomic_save
-from .losses import NonSaturating, WassersteinGP, make_loss
 from .loop import TrainConfig, Trainer, TrainingDiverged, normal_latent
+from .losses import NonSaturating, WassersteinGP, make_loss
 from .schedules import make_optimizer, make_scheduler
 
-__all__ = ["TrainConfig", "Trainer", "TrainingDiverged", "normal_latent", "NonSaturating", "WassersteinGP",
-           "make_loss", "make_optimizer", "make_scheduler", "CheckpointManager", "atomic_save"]
+__all__ = [
+    "TrainConfig",
+    "Trainer",
+    "TrainingDiverged",
+    "normal_latent",
+    "NonSaturating",
+    "WassersteinGP",
+    "make_loss",
+    "make_optimizer",
+    "make_scheduler",
+    "CheckpointManager",
+    "atomic_save",
+]

@@ -10,6 +10,7 @@ Every file is written to a temporary name in the same folder, flushed to disk, t
 into place with :func:`os.replace`, so a crash never leaves a half-written file under a
 final name.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,7 +71,7 @@ class CheckpointManager:
     def save(self, state: dict, step: int) -> Path:
         """Write the state of generator step ``step`` and drop the oldest beyond ``keep_last``."""
         path = atomic_save(state, self.path(step))
-        for old in self.steps()[:-self.keep_last]:
+        for old in self.steps()[: -self.keep_last]:
             self.path(old).unlink(missing_ok=True)
         return path
 

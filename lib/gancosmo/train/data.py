@@ -6,6 +6,7 @@ checkpoint continues with exactly the batches it would have seen. Under DDP each
 every ``world_size``-th element of the same permutation (like
 :class:`torch.utils.data.DistributedSampler`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,13 +32,17 @@ class EpochSampler:
         This process's shard.
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, rank: int = 0, world_size: int = 1):
+    def __init__(
+        self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, rank: int = 0, world_size: int = 1
+    ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
         per_rank = n // world_size
         if per_rank < batch_size:
-            raise ValueError(f"the data set has {n} samples, fewer than one batch of {batch_size} per process "
-                             f"({world_size} process(es)); lower batch_size or add data.")
+            raise ValueError(
+                f"the data set has {n} samples, fewer than one batch of {batch_size} per process "
+                f"({world_size} process(es)); lower batch_size or add data."
+            )
         self.n, self.batch_size, self.seed, self.shuffle = n, batch_size, seed, shuffle
         self.rank, self.world_size = rank, world_size
         self.batches_per_epoch = per_rank // batch_size  # incomplete batches are dropped
@@ -73,7 +78,9 @@ class EpochSampler:
 
     def load_state_dict(self, state: dict) -> None:
         if state["n"] != self.n:
-            raise ValueError(f"the checkpoint's data set had {state['n']} samples, this one has {self.n}; resume with the same data.")
+            raise ValueError(
+                f"the checkpoint's data set had {state['n']} samples, this one has {self.n}; resume with the same data."
+            )
         self.epoch, self.position, self.seed = int(state["epoch"]), int(state["position"]), state["seed"]
 
 

@@ -4,6 +4,7 @@
 :func:`setup` reads them, initialises the process group (NCCL on CUDA, gloo on CPU) and picks
 the device. Run without ``torchrun`` (or with one process) the same code is single-process.
 """
+
 from __future__ import annotations
 
 import os

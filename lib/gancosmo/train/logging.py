@@ -2,6 +2,7 @@
 
 Only the main process writes; on other ranks :class:`RunLogger` does nothing.
 """
+
 from __future__ import annotations
 
 import json

@@ -16,14 +16,15 @@ Example
 >>> cfg = TrainConfig.p1(batch_size=4, max_steps=2, progress=False, tensorboard=False)
 >>> result = Trainer(G, D, maps, cfg).fit()          # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import math
 import random
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -154,11 +155,22 @@ class TrainConfig:
     sync_batchnorm: bool = False
 
     @classmethod
-    def p1(cls, **overrides) -> "TrainConfig":
+    def p1(cls, **overrides) -> TrainConfig:
         """P1's recipe: BCE with 1% label flips, Adam 2e-4 (beta1 0.5), batch 64, latent 64,
         45 + 2 epochs with the generator chosen over the last two by the statistic."""
-        base = dict(loss="bce", label_flip=0.01, optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
-                    batch_size=64, latent_dim=64, epochs=47, select_from_epoch=45, select_every=1)
+        base = dict(
+            loss="bce",
+            label_flip=0.01,
+            optimizer="adam",
+            lr_g=2e-4,
+            lr_d=2e-4,
+            betas=(0.5, 0.999),
+            batch_size=64,
+            latent_dim=64,
+            epochs=47,
+            select_from_epoch=45,
+            select_every=1,
+        )
         base.update(overrides)
         return cls(**base)
 
@@ -167,6 +179,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise one clear :class:`ValueError` for the first bad field."""
+
         def integer(name, low, allow_none=False):
             v = getattr(self, name)
             if v is None and allow_none:
@@ -188,7 +201,11 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; accepted: {', '.join(OPTIMIZERS)}.")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}.")
-        if isinstance(self.label_flip, bool) or not isinstance(self.label_flip, (int, float)) or not 0 <= self.label_flip < 1:
+        if (
+            isinstance(self.label_flip, bool)
+            or not isinstance(self.label_flip, (int, float))
+            or not 0 <= self.label_flip < 1
+        ):
             raise ValueError(f"label_flip must be a number in [0, 1), got {self.label_flip!r}.")
         if self.label_flip and self.loss != "bce":
             raise ValueError(f"label_flip applies to the 'bce' loss only, not {self.loss!r}.")
@@ -221,7 +238,9 @@ class TrainConfig:
         if self.log_every == 0:
             raise ValueError("log_every must be an integer >= 1, got 0.")
         if not isinstance(self.compile, (bool, str)) or isinstance(self.compile, str) and not self.compile:
-            raise ValueError(f"compile must be true/false or the name of a torch.compile backend, got {self.compile!r}.")
+            raise ValueError(
+                f"compile must be true/false or the name of a torch.compile backend, got {self.compile!r}."
+            )
         if self.device is not None and str(self.device).split(":")[0] not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu', 'cuda' or None, got {self.device!r}.")
 
@@ -266,9 +285,17 @@ class Trainer:
         P3's 48 cube symmetries).
     """
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, data, config: TrainConfig,
-                 statistic: Callable | None = None, latent_sampler: Callable | None = None,
-                 callbacks: Sequence[Callable] = (), augment: Callable | None = None):
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        data,
+        config: TrainConfig,
+        statistic: Callable | None = None,
+        latent_sampler: Callable | None = None,
+        callbacks: Sequence[Callable] = (),
+        augment: Callable | None = None,
+    ):
         if not isinstance(config, TrainConfig):
             raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}.")
         config.validate()
@@ -276,8 +303,12 @@ class Trainer:
         self.dist = dist_utils.setup(cfg.device)
         dev = self.device = self.dist.device
         cuda = dev.type == "cuda"
-        self.amp_dtype = {"auto": torch.bfloat16 if cuda else None, "fp32": None,
-                          "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
+        self.amp_dtype = {
+            "auto": torch.bfloat16 if cuda else None,
+            "fp32": None,
+            "bf16": torch.bfloat16,
+            "fp16": torch.float16,
+        }[cfg.precision]
         self.channels_last = cuda if cfg.channels_last is None else cfg.channels_last
         fused = cuda if cfg.fused is None else cfg.fused
         self.statistic, self.callbacks = statistic, list(callbacks)
@@ -300,14 +331,18 @@ class Trainer:
             labels = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels).float()
             labels = labels[:, None] if labels.dim() == 1 else labels
             if labels.dim() != 2 or len(labels) != len(data):
-                raise ValueError(f"labels must have shape (N,) or (N, c) with N = {len(data)} samples, got {tuple(labels.shape)}.")
+                raise ValueError(
+                    f"labels must have shape (N,) or (N, c) with N = {len(data)} samples, got {tuple(labels.shape)}."
+                )
             self.labels = labels.to(dev)
         if isinstance(data, (torch.Tensor, np.ndarray)):
             data = torch.as_tensor(data)
             if cuda:
                 data = data.to(dev)
         self.data = data
-        self.sampler = EpochSampler(len(data), cfg.batch_size, seed=cfg.seed, rank=rank, world_size=self.dist.world_size)
+        self.sampler = EpochSampler(
+            len(data), cfg.batch_size, seed=cfg.seed, rank=rank, world_size=self.dist.world_size
+        )
 
         # networks
         mf = torch.channels_last if self.channels_last else torch.preserve_format
@@ -330,8 +365,14 @@ class Trainer:
         self.G, self.D = G, D
 
         # optimisation
-        self.loss = make_loss(cfg.loss, **(dict(label_flip=cfg.label_flip) if cfg.loss == "bce" else
-                                           dict(gp_weight=cfg.gp_weight, gp_form=cfg.gp_form, overlap_weight=cfg.overlap_weight)))
+        self.loss = make_loss(
+            cfg.loss,
+            **(
+                dict(label_flip=cfg.label_flip)
+                if cfg.loss == "bce"
+                else dict(gp_weight=cfg.gp_weight, gp_form=cfg.gp_form, overlap_weight=cfg.overlap_weight)
+            ),
+        )
         opt = dict(betas=cfg.betas, alpha=cfg.rmsprop_alpha, fused=fused)
         self.opt_g = make_optimizer(cfg.optimizer, self.G_raw.parameters(), cfg.lr_g, **opt)
         self.opt_d = make_optimizer(cfg.optimizer, self.D_raw.parameters(), cfg.lr_d, **opt)
@@ -365,7 +406,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None)
+        return torch.autocast(
+            self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None
+        )
 
     @property
     def conditional(self) -> bool:
@@ -381,7 +424,11 @@ class Trainer:
             x = self.augment(x, self.rng)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        y = None if self.labels is None else self.labels[torch.from_numpy(np.ascontiguousarray(idx)).to(self.labels.device)]
+        y = (
+            None
+            if self.labels is None
+            else self.labels[torch.from_numpy(np.ascontiguousarray(idx)).to(self.labels.device)]
+        )
         return x, y
 
     @staticmethod
@@ -447,9 +494,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ state
     def _rng_state(self) -> dict:
-        return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(),
-                    cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-                    trainer=self.rng.get_state(), latent=self.z_rng.get_state())
+        return dict(
+            torch=torch.get_rng_state(),
+            numpy=np.random.get_state(),
+            python=random.getstate(),
+            cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            trainer=self.rng.get_state(),
+            latent=self.z_rng.get_state(),
+        )
 
     def _set_rng_state(self, s: dict) -> None:
         torch.set_rng_state(s["torch"])
@@ -463,21 +515,32 @@ class Trainer:
     def state_dict(self) -> dict:
         """Everything needed to continue exactly (collective under DDP: call on every rank)."""
         return dict(
-            version=1, step=self.step, world_size=self.dist.world_size,
-            generator=self.G_raw.state_dict(), discriminator=self.D_raw.state_dict(),
-            opt_g=self.opt_g.state_dict(), opt_d=self.opt_d.state_dict(),
-            sched_g=self.sched_g.state_dict(), sched_d=self.sched_d.state_dict(),
-            scaler_g=self.scaler_g.state_dict(), scaler_d=self.scaler_d.state_dict(),
-            sampler=self.sampler.state_dict(), rng=dist_utils.all_gather_objects(self._rng_state()),
-            best_value=self.best_value, best_step=self.best_step, best_generator=self.best_generator,
+            version=1,
+            step=self.step,
+            world_size=self.dist.world_size,
+            generator=self.G_raw.state_dict(),
+            discriminator=self.D_raw.state_dict(),
+            opt_g=self.opt_g.state_dict(),
+            opt_d=self.opt_d.state_dict(),
+            sched_g=self.sched_g.state_dict(),
+            sched_d=self.sched_d.state_dict(),
+            scaler_g=self.scaler_g.state_dict(),
+            scaler_d=self.scaler_d.state_dict(),
+            sampler=self.sampler.state_dict(),
+            rng=dist_utils.all_gather_objects(self._rng_state()),
+            best_value=self.best_value,
+            best_step=self.best_step,
+            best_generator=self.best_generator,
             config=self.config.to_dict(),
         )
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a :meth:`state_dict` (same networks, same number of processes)."""
         if state["world_size"] != self.dist.world_size:
-            raise ValueError(f"the checkpoint was written by {state['world_size']} process(es); resume it with "
-                             f"the same number, not {self.dist.world_size}.")
+            raise ValueError(
+                f"the checkpoint was written by {state['world_size']} process(es); resume it with "
+                f"the same number, not {self.dist.world_size}."
+            )
         self.G_raw.load_state_dict(state["generator"])
         self.D_raw.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -576,6 +639,7 @@ class Trainer:
             with torch.no_grad(), self._autocast():
                 out = self.G_raw(self._fixed_z) if not self.conditional else self.G_raw(self._fixed_z, self._fixed_y)
                 return out.float()
+
         self.logger.images("samples", self._isolated(draw), self.step)
 
     # ------------------------------------------------------------------ the loop
@@ -600,10 +664,18 @@ class Trainer:
         cfg = self.config
         if resume:
             self.resume(resume)
-        self.logger.write_config(dict(cfg.to_dict(), world_size=self.dist.world_size,
-                                      generator=type(self.G_raw).__name__, discriminator=type(self.D_raw).__name__))
+        self.logger.write_config(
+            dict(
+                cfg.to_dict(),
+                world_size=self.dist.world_size,
+                generator=type(self.G_raw).__name__,
+                discriminator=type(self.D_raw).__name__,
+            )
+        )
         total = self.total_steps if stop_at is None else min(self.total_steps, stop_at)
-        bar = tqdm(total=self.total_steps, initial=self.step, desc="train", disable=not (cfg.progress and self.dist.is_main))
+        bar = tqdm(
+            total=self.total_steps, initial=self.step, desc="train", disable=not (cfg.progress and self.dist.is_main)
+        )
         check_every = 1 if self.device.type == "cpu" else cfg.log_every
         try:
             while self.step < total:
@@ -614,11 +686,17 @@ class Trainer:
                     self._check_finite()
                 if s % cfg.log_every == 0 or s == total:
                     self._log(stats)
-                    bar.set_postfix(loss_d=f"{self.history[-1]['loss/d']:.3g}", loss_g=f"{self.history[-1]['loss/g']:.3g}")
+                    bar.set_postfix(
+                        loss_d=f"{self.history[-1]['loss/d']:.3g}", loss_g=f"{self.history[-1]['loss/g']:.3g}"
+                    )
                 if cfg.sample_every and s % cfg.sample_every == 0:
                     self._samples()
-                if (self.statistic is not None and cfg.select_every and s % cfg.select_every == 0
-                        and self.sampler.epochs_done >= cfg.select_from_epoch):
+                if (
+                    self.statistic is not None
+                    and cfg.select_every
+                    and s % cfg.select_every == 0
+                    and self.sampler.epochs_done >= cfg.select_from_epoch
+                ):
                     self._select()
                 if cfg.ckpt_every and s % cfg.ckpt_every == 0 and s < total:
                     self.save_checkpoint()
@@ -630,15 +708,28 @@ class Trainer:
         finally:
             bar.close()
             self.logger.flush()
-        return dict(step=self.step, epochs=self.sampler.epochs_done, best_value=self.best_value, best_step=self.best_step,
-                    history=self.history)
+        return dict(
+            step=self.step,
+            epochs=self.sampler.epochs_done,
+            best_value=self.best_value,
+            best_step=self.best_step,
+            history=self.history,
+        )
 
     def _log(self, stats: dict) -> None:
         row = {"loss/d": stats["loss_d"], "loss/g": stats["loss_g"]}
         row.update({f"d/{k}": v for k, v in stats.items() if k not in ("loss_d", "loss_g")})
-        row = {k: float(dist_utils.mean_across(torch.as_tensor(v, dtype=torch.float32, device=self.device))) for k, v in row.items()}
-        row.update({"lr/g": self.opt_g.param_groups[0]["lr"], "lr/d": self.opt_d.param_groups[0]["lr"],
-                    "epoch": self.sampler.epochs_done})
+        row = {
+            k: float(dist_utils.mean_across(torch.as_tensor(v, dtype=torch.float32, device=self.device)))
+            for k, v in row.items()
+        }
+        row.update(
+            {
+                "lr/g": self.opt_g.param_groups[0]["lr"],
+                "lr/d": self.opt_d.param_groups[0]["lr"],
+                "epoch": self.sampler.epochs_done,
+            }
+        )
         self.logger.scalars(row, self.step)
         self.history.append(dict(row, step=self.step))
 

@@ -18,6 +18,7 @@ the discriminator's logits; generator maximises log D(G(z))), with P1's label fl
 ``"wgan-gp"``: :class:`WassersteinGP`, P2 and P4 (critic plus gradient penalty; optional
 P4 regulariser ``relu(D_real * D_fake)``).
 """
+
 from __future__ import annotations
 
 import torch
@@ -27,7 +28,11 @@ __all__ = ["NonSaturating", "WassersteinGP", "make_loss", "LOSSES"]
 
 
 def _fraction(name: str, value: float, high_open: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0.0 <= value < 1.0 if high_open else 0.0 <= value <= 1.0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (0.0 <= value < 1.0 if high_open else 0.0 <= value <= 1.0)
+    ):
         raise ValueError(f"{name} must be a number in [0, 1{')' if high_open else ']'}, got {value!r}.")
     return float(value)
 
@@ -59,8 +64,12 @@ class NonSaturating:
         loss = F.binary_cross_entropy_with_logits(out_real, ones) + F.binary_cross_entropy_with_logits(out_fake, zeros)
         with torch.no_grad():
             acc = 0.5 * ((out_real > 0).float().mean() + (out_fake < 0).float().mean())
-            stats = dict(d_real=torch.sigmoid(out_real).mean(), d_fake=torch.sigmoid(out_fake).mean(),
-                         d_accuracy=acc, label_flip=torch.tensor(float(flip)))
+            stats = dict(
+                d_real=torch.sigmoid(out_real).mean(),
+                d_fake=torch.sigmoid(out_fake).mean(),
+                d_accuracy=acc,
+                label_flip=torch.tensor(float(flip)),
+            )
         return loss, stats
 
     def generator(self, D, fake):
@@ -108,8 +117,11 @@ class WassersteinGP:
     def discriminator(self, D, real, fake, rng: torch.Generator | None = None):
         out_real, out_fake = D(real).float(), D(fake).float()
         loss = out_fake.mean() - out_real.mean()
-        stats = dict(d_real=out_real.detach().mean(), d_fake=out_fake.detach().mean(),
-                     wasserstein=(out_real.mean() - out_fake.mean()).detach())
+        stats = dict(
+            d_real=out_real.detach().mean(),
+            d_fake=out_fake.detach().mean(),
+            wasserstein=(out_real.mean() - out_fake.mean()).detach(),
+        )
         if self.gp_weight > 0:
             gp = self.penalty(D, real, fake, rng)
             loss = loss + self.gp_weight * gp

@@ -6,6 +6,7 @@
 
 On CUDA the fused (or, where no fused kernel exists, the foreach) implementation is used.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -17,8 +18,9 @@ __all__ = ["make_optimizer", "make_scheduler", "OPTIMIZERS"]
 OPTIMIZERS = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}
 
 
-def make_optimizer(name: str, params, lr: float, *, betas=(0.5, 0.999), alpha: float = 0.99,
-                   fused: bool = False) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str, params, lr: float, *, betas=(0.5, 0.999), alpha: float = 0.99, fused: bool = False
+) -> torch.optim.Optimizer:
     """Build ``"adam"`` or ``"rmsprop"``.
 
     Parameters

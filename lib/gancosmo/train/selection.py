@@ -7,6 +7,7 @@ The best state belongs to :class:`gancosmo.train.Trainer` (``best_step``, ``best
 ``best_generator``, checkpointed with the run and restored by ``Trainer.restore_best()``), so a
 resumed run keeps its best generator and no selector holds a second copy.
 """
+
 from __future__ import annotations
 
 import abc

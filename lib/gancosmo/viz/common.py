@@ -1,4 +1,5 @@
 """Small helpers shared by the book's figure modules and chapters."""
+
 from __future__ import annotations
 
 import sys

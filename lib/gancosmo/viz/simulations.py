@@ -1,4 +1,5 @@
 """Figures of the simulator's validation and of the data suites (chapter 00_simulations)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,7 +49,12 @@ def plot_growth_check(check: dict, z_ref: float, title: str):
         left.plot(z, check["measured"][:, i], "o", ms=5, label=f"PM, seed {i}")
         right.plot(z, check["measured"][:, i] / check["theory"] - 1, "o", ms=5)
     left.plot(z, check["theory"], "k-", label=r"pyccl $(D(z)/D(z_{\rm ref}))^2$")
-    left.set(xlabel="z", ylabel=rf"$P(k<{check['k_max']:g}, z) / P(k<{check['k_max']:g}, z={z_ref:g})$", yscale="log", title=title)
+    left.set(
+        xlabel="z",
+        ylabel=rf"$P(k<{check['k_max']:g}, z) / P(k<{check['k_max']:g}, z={z_ref:g})$",
+        yscale="log",
+        title=title,
+    )
     left.legend(fontsize=8)
     right.axhspan(-0.03, 0.03, color="0.9", label="±3% (test)")
     right.axhline(0, color="k", lw=0.8)
@@ -74,7 +80,9 @@ def plot_cl_validation(curves: list[dict], title: str, ell_max: float | None = N
         ell, cl = curve["ell"], curve["cl"]
         norm = ell * (ell + 1) / (2 * np.pi)
         err = cl.std(0) / np.sqrt(len(cl))
-        line = top.errorbar(ell, norm * cl.mean(0), yerr=norm * err, fmt="o", ms=3, label=f"{curve['label']} ({len(cl)} maps)")
+        line = top.errorbar(
+            ell, norm * cl.mean(0), yerr=norm * err, fmt="o", ms=3, label=f"{curve['label']} ({len(cl)} maps)"
+        )
         top.plot(ell, norm * curve["theory"], "-", color=line[0].get_color(), lw=1)
         bottom.plot(ell, cl.mean(0) / curve["theory"], "o-", ms=3, color=line[0].get_color())
     top.plot([], [], "k-", lw=1, label="pyccl Limber (halofit)")
@@ -84,7 +92,13 @@ def plot_cl_validation(curves: list[dict], title: str, ell_max: float | None = N
     bottom.axhline(1, color="k", lw=0.8)
     if ell_max:
         for ax in (top, bottom):
-            ax.axvline(ell_max, color="r", ls="--", lw=0.8, label=rf"stated $\ell_{{\max}}$ = {ell_max:g}" if ax is bottom else None)
+            ax.axvline(
+                ell_max,
+                color="r",
+                ls="--",
+                lw=0.8,
+                label=rf"stated $\ell_{{\max}}$ = {ell_max:g}" if ax is bottom else None,
+            )
     bottom.set(xscale="log", xlabel=r"multipole $\ell$", ylabel="simulated / theory", ylim=(0, 1.6))
     plain_log_ticks(bottom)
     bottom.legend(fontsize=8)
@@ -92,7 +106,9 @@ def plot_cl_validation(curves: list[dict], title: str, ell_max: float | None = N
     return fig
 
 
-def image_gallery(images, titles, extent: float, unit: str, label: str, suptitle: str, cmap: str = "inferno", vmin=None, vmax=None):
+def image_gallery(
+    images, titles, extent: float, unit: str, label: str, suptitle: str, cmap: str = "inferno", vmin=None, vmax=None
+):
     """A row of images with a shared colour scale and physical axes.
 
     Parameters

@@ -8,6 +8,7 @@
   sliders and a few lines of inline JavaScript that swap the image. No kernel, no network,
   no JavaScript from a CDN: it works in the static HTML book.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,7 +44,16 @@ class ExplorerPanel:
         Map side in degrees.
     """
 
-    def __init__(self, generate, spectrum, theory=None, nearest=None, inside=lambda om, s8: True, side_deg: float = 5.0, label: str = ""):
+    def __init__(
+        self,
+        generate,
+        spectrum,
+        theory=None,
+        nearest=None,
+        inside=lambda om, s8: True,
+        side_deg: float = 5.0,
+        label: str = "",
+    ):
         self.generate, self.spectrum, self.theory, self.nearest = generate, spectrum, theory, nearest
         self.inside, self.side_deg, self.label = inside, side_deg, label
 
@@ -52,11 +62,17 @@ class ExplorerPanel:
         m = np.asarray(self.generate(omega_m, sigma8, seed))
         fig, (a, b) = plt.subplots(1, 2, figsize=(8.4, 3.6), dpi=dpi)
         vmin, vmax = vlim if vlim is not None else (np.quantile(m, 0.005), np.quantile(m, 0.995))
-        im = a.imshow(m, cmap="inferno", vmin=vmin, vmax=vmax, origin="lower", extent=(0, self.side_deg, 0, self.side_deg))
+        im = a.imshow(
+            m, cmap="inferno", vmin=vmin, vmax=vmax, origin="lower", extent=(0, self.side_deg, 0, self.side_deg)
+        )
         fig.colorbar(im, ax=a, label=r"$\kappa$")
         inside = bool(self.inside(omega_m, sigma8))
-        a.set(xlabel="deg", ylabel="deg", title=rf"GAN, $\Omega_m$={omega_m:.3f} $\sigma_8$={sigma8:.3f} seed {seed}"
-              + ("" if inside else "\nEXTRAPOLATION: outside the training cosmologies"))
+        a.set(
+            xlabel="deg",
+            ylabel="deg",
+            title=rf"GAN, $\Omega_m$={omega_m:.3f} $\sigma_8$={sigma8:.3f} seed {seed}"
+            + ("" if inside else "\nEXTRAPOLATION: outside the training cosmologies"),
+        )
         ell, cl = self.spectrum(m[None])
         f = ell * (ell + 1) / (2 * np.pi)
         b.loglog(ell, f * cl[0], "C3", label="this GAN map")
@@ -83,7 +99,9 @@ def render_panel_png(panel: ExplorerPanel, omega_m: float, sigma8: float, seed: 
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def static_explorer_html(panel: ExplorerPanel, omega_m_values, sigma8_values, seeds, vlim=None, dpi: int = 60, progress: bool = True) -> str:
+def static_explorer_html(
+    panel: ExplorerPanel, omega_m_values, sigma8_values, seeds, vlim=None, dpi: int = 60, progress: bool = True
+) -> str:
     """One self-contained HTML snippet: sliders over a precomputed grid of explorer views.
 
     Parameters
@@ -112,24 +130,36 @@ def static_explorer_html(panel: ExplorerPanel, omega_m_values, sigma8_values, se
     with tqdm(total=total, desc="explorer grid", disable=not progress) as bar:
         for i, om in enumerate(axes[0]):
             for j, s8 in enumerate(axes[1]):
-                notes[f"{i},{j}"] = "inside the training cosmologies" if panel.inside(om, s8) else "EXTRAPOLATION: outside the training cosmologies"
+                notes[f"{i},{j}"] = (
+                    "inside the training cosmologies"
+                    if panel.inside(om, s8)
+                    else "EXTRAPOLATION: outside the training cosmologies"
+                )
                 for k, seed in enumerate(axes[2]):
                     images[f"{i},{j},{k}"] = "data:image/png;base64," + render_panel_png(panel, om, s8, seed, vlim, dpi)
                     bar.update(1)
     uid = "p2x-" + uuid.uuid4().hex[:10]
-    labels = [("omega_m", "&Omega;<sub>m</sub>", "{:.3f}"), ("sigma8", "&sigma;<sub>8</sub>", "{:.3f}"), ("seed", "latent seed", "{}")]
+    labels = [
+        ("omega_m", "&Omega;<sub>m</sub>", "{:.3f}"),
+        ("sigma8", "&sigma;<sub>8</sub>", "{:.3f}"),
+        ("seed", "latent seed", "{}"),
+    ]
     mid = [len(a) // 2 for a in axes]
     rows = []
     for d, ((name, text, fmt), vals) in enumerate(zip(labels, axes)):
-        rows.append(f'<label style="margin-right:1.5em">{text} <input type="range" name="{name}" data-axis="{d}" min="0" '
-                    f'max="{len(vals) - 1}" step="1" value="{mid[d]}" aria-label="{name}"> '
-                    f'<span data-value="{d}">{html.escape(fmt.format(vals[mid[d]]))}</span></label>')
+        rows.append(
+            f'<label style="margin-right:1.5em">{text} <input type="range" name="{name}" data-axis="{d}" min="0" '
+            f'max="{len(vals) - 1}" step="1" value="{mid[d]}" aria-label="{name}"> '
+            f'<span data-value="{d}">{html.escape(fmt.format(vals[mid[d]]))}</span></label>'
+        )
     first = images[",".join(map(str, mid))]
-    return f"""<div id="{uid}" class="gancosmo-explorer" style="border:1px solid #ccc;padding:8px;font-family:sans-serif">
-<div>{''.join(rows)}</div>
-<div data-role="note" style="font-size:90%;color:#a33">{html.escape(notes[f'{mid[0]},{mid[1]}'])}</div>
+    box = "border:1px solid #ccc;padding:8px;font-family:sans-serif"
+    return f"""<div id="{uid}" class="gancosmo-explorer" style="{box}">
+<div>{"".join(rows)}</div>
+<div data-role="note" style="font-size:90%;color:#a33">{html.escape(notes[f"{mid[0]},{mid[1]}"])}</div>
 <img data-role="view" src="{first}" alt="generated map and power spectrum" style="max-width:100%">
-<div style="font-size:80%;color:#666">Static explorer: {total} views precomputed over {len(axes[0])} x {len(axes[1])} x {len(axes[2])} (Omega_m x sigma_8 x seed); no kernel needed.</div>
+<div style="font-size:80%;color:#666">Static explorer: {total} views precomputed over \
+{len(axes[0])} x {len(axes[1])} x {len(axes[2])} (Omega_m x sigma_8 x seed); no kernel needed.</div>
 </div>
 <script>
 (function() {{
@@ -154,14 +184,31 @@ def static_explorer_html(panel: ExplorerPanel, omega_m_values, sigma8_values, se
 </script>"""
 
 
-def live_explorer(panel: ExplorerPanel, omega_m: float, sigma8: float, seed: int = 0, omega_m_range=(0.07, 0.55), sigma8_range=(0.40, 1.40), vlim=None):
+def live_explorer(
+    panel: ExplorerPanel,
+    omega_m: float,
+    sigma8: float,
+    seed: int = 0,
+    omega_m_range=(0.07, 0.55),
+    sigma8_range=(0.40, 1.40),
+    vlim=None,
+):
     """ipywidgets sliders (Omega_m, sigma_8, seed) redrawing the explorer view; needs a running kernel."""
     import ipywidgets as w
     from IPython.display import display
 
     plt = pyplot()
-    s_om = w.FloatSlider(value=omega_m, min=omega_m_range[0], max=omega_m_range[1], step=0.005, description="Omega_m", readout_format=".3f")
-    s_s8 = w.FloatSlider(value=sigma8, min=sigma8_range[0], max=sigma8_range[1], step=0.005, description="sigma_8", readout_format=".3f")
+    s_om = w.FloatSlider(
+        value=omega_m,
+        min=omega_m_range[0],
+        max=omega_m_range[1],
+        step=0.005,
+        description="Omega_m",
+        readout_format=".3f",
+    )
+    s_s8 = w.FloatSlider(
+        value=sigma8, min=sigma8_range[0], max=sigma8_range[1], step=0.005, description="sigma_8", readout_format=".3f"
+    )
     s_seed = w.IntSlider(value=seed, min=0, max=99, description="seed")
     out = w.Output()
 
