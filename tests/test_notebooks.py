@@ -36,7 +36,8 @@ def test_one_parameters_cell_with_profile(source):
     assert len(tagged) == 1
     assert 'profile = "auto"' in tagged[0].source
     index = nb.cells.index(tagged[0])
-    assert "validate(" in nb.cells[index + 1].source, "the cell after the parameters must validate them"
+    after = nb.cells[index + 1].source
+    assert ".from_parameters(" in after or "validate(" in after, "the cell after the parameters must validate them"
     markdown = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for heading in ("## Overview", "## Prerequisites", "## Summary", "## What to read next"):
         assert heading in markdown
