@@ -180,3 +180,15 @@ def test_trainer_owns_the_best_generator_through_stop_and_resume(tmp_path):
     second.fit(resume=True)
     assert second.best_step == 4
     assert all(torch.equal(second.best_generator[k], v) for k, v in straight.best_generator.items())
+
+
+def test_atomic_writes_have_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from gancosmo.io import atomic_write_text
+
+    path = atomic_write_text("x", tmp_path / "a.txt")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

@@ -15,6 +15,12 @@ from pathlib import Path
 __all__ = ["atomic_replace", "atomic_write", "atomic_write_text", "atomic_write_json"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_replace(path, write_to: Callable[[Path], None]) -> Path:
     """Call ``write_to(tmp_path)`` on a temporary path beside ``path``, fsync it, rename it to ``path``.
 
@@ -29,6 +35,7 @@ def atomic_replace(path, write_to: Callable[[Path], None]) -> Path:
         write_to(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files: give the usual permissions
         os.replace(tmp, path)
     finally:
         if tmp.exists():
