@@ -31,7 +31,7 @@ notebooks: venv
 book: venv data
 	$(VENV)/bin/jupyter-book build --path-output . . 
 
-LINTED := lib tests benchmarks notebooks oracle
+LINTED := lib tests benchmarks notebooks
 
 # Style first (seconds), then the suite.
 lint: venv

@@ -7,16 +7,15 @@ INPUT.npz holds, per case ``c``: ``c/maps`` (B, N, N), ``c/side_deg``, ``c/ell_e
 ``folds`` of folding ratios.  OUTPUT.npz gets the statistics per case and map, plus
 ``versions`` and, with --time, the per-map seconds of each statistic under ``time/...``.
 """
-
 import json
 import sys
 import time
 import warnings
 
 warnings.filterwarnings("ignore")
+import numpy as np  # noqa: E402
 import astropy.units as u  # noqa: E402
 import lenstools  # noqa: E402
-import numpy as np  # noqa: E402
 from lenstools import ConvergenceMap  # noqa: E402
 
 
@@ -58,10 +57,7 @@ def main(argv):
         run("peaks", lambda m: m.peakCount(g("thresholds"), norm=False)[1])
         run("bisp_equilateral", lambda m: m.bispectrum(g("ell_edges_bisp"), configuration="equilateral")[1])
         for r in folds:
-            run(
-                f"bisp_folded_{r:g}",
-                lambda m, r=r: m.bispectrum(g("ell_edges_bisp"), ratio=r, configuration="folded")[1],
-            )
+            run(f"bisp_folded_{r:g}", lambda m, r=r: m.bispectrum(g("ell_edges_bisp"), ratio=r, configuration="folded")[1])
         for k, v in res.items():
             out[c + "/" + k] = v
     np.savez(dst, **out)

@@ -5,7 +5,6 @@ Generates the recipe's inputs in this (main) environment, runs
 ``lenstools_maps.npz`` (edges and oracle outputs, no maps) and ``lenstools_meta.json``
 (recipe hash, oracle versions).
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -53,10 +52,7 @@ def main() -> None:
         "recipe_version": recipe.RECIPE_VERSION,
         "runner_sha256": hashlib.sha256((ROOT / "oracle" / "lenstools_runner.py").read_bytes()).hexdigest(),
         "oracle": versions,
-        "cases": {
-            c: {"n_maps": v[1], "n_pix": v[2], "side_deg": v[3], "kind": v[0], "seed": v[4]}
-            for c, v in recipe.MAP_CASES.items()
-        },
+        "cases": {c: {"n_maps": v[1], "n_pix": v[2], "side_deg": v[3], "kind": v[0], "seed": v[4]} for c, v in recipe.MAP_CASES.items()},
         "fold_ratios": list(recipe.FOLD_RATIOS),
     }
     tmpj = GOLDEN / "lenstools_meta.tmp.json"

@@ -5,7 +5,6 @@ in ``tests/golden/stats/`` computed by ``oracle/make_golden.py`` (``make oracle`
 SHA-256 of this file is stored in the golden metadata; a test fails when it changes without
 the golden files being regenerated.
 """
-
 from __future__ import annotations
 
 import hashlib
