@@ -1,8 +1,8 @@
-"""P1's networks: Tables 1 and 2 layer by layer, shapes, the reduced factory, bad input."""
+"""P1's networks: Tables 1 and 2 layer by layer, shapes, the factory at explicit sizes, bad input."""
+
 import pytest
 import torch
-
-from gancosmo.models.cosmogan import PROFILE_SIZES, Discriminator, Generator, count_parameters, cosmogan
+from gancosmo.models.cosmogan import Discriminator, Generator, cosmogan, count_parameters, paper_sizes
 
 # Table 1 (generator) and Table 2 (discriminator) of P1, "Params." column, in layer order.
 TABLE1 = ["8.5M", "1024", "3.3M", "512", "819K", "256", "205K", "128", "1601"]
@@ -46,7 +46,7 @@ def test_discriminator_matches_table2_row_by_row():
 
 
 def test_total_parameter_counts():
-    G, D = cosmogan(seed=0)
+    G, D = cosmogan(**paper_sizes(), seed=0)
     assert round(count_parameters(D) / 1e6, 1) == 4.4
     # Table 1's rows add up to 12.8M; the paper prints 12.3M as the total (an arithmetic
     # slip): the chapter reports 12.8M and says so.
@@ -71,24 +71,36 @@ def test_paper_shapes_forward():
     assert D(x).shape == (2,)
 
 
-def test_factory_profiles_and_seed():
-    for name, sizes in PROFILE_SIZES.items():
-        G, D = cosmogan(name, seed=0)
-        assert G.base_filters == sizes["base_filters"] and D.map_size == sizes["map_size"]
-    g1, _ = cosmogan("smoke", seed=3)
-    g2, _ = cosmogan("smoke", seed=3)
+def test_factory_explicit_sizes_and_seed():
+    assert paper_sizes() == dict(base_filters=64, map_size=256, latent_dim=64)
+    G, D = cosmogan(base_filters=8, map_size=64, seed=0)
+    assert (G.base_filters, G.map_size, D.base_filters, D.map_size) == (8, 64, 8, 64)
+    g1, _ = cosmogan(base_filters=8, map_size=64, seed=3)
+    g2, _ = cosmogan(base_filters=8, map_size=64, seed=3)
+    g3, _ = cosmogan(base_filters=8, map_size=64, seed=5)
     assert all(torch.equal(a, b) for a, b in zip(g1.parameters(), g2.parameters()))
+    assert not torch.equal(g1.dense.weight, g3.dense.weight)
     state = torch.get_rng_state()
-    cosmogan("smoke", seed=4)
+    cosmogan(base_filters=8, map_size=64, seed=4)
     assert torch.equal(state, torch.get_rng_state())  # the global RNG is left alone
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(map_size=100), "multiple of 16"),
-    (dict(base_filters=0), "base_filters"),
-    (dict(profile="huge"), "profile"),
-    (dict(latent_dim=-1), "latent_dim"),
-])
+def test_factory_needs_explicit_sizes():
+    with pytest.raises(TypeError):
+        cosmogan(seed=0)  # no profile table in models/: sizes come from the chapter's config
+    with pytest.raises(TypeError):
+        cosmogan("smoke", seed=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(map_size=100), "multiple of 16"),
+        (dict(base_filters=0), "base_filters"),
+        (dict(base_filters=2.5), "base_filters"),
+        (dict(latent_dim=-1), "latent_dim"),
+    ],
+)
 def test_bad_input(kwargs, words):
     with pytest.raises(ValueError, match=words):
-        cosmogan(**kwargs)
+        cosmogan(**{**dict(base_filters=8, map_size=64), **kwargs})

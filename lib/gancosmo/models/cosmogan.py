@@ -15,25 +15,27 @@ Parameter counts: the discriminator has 4,436,225 (Table 2: 4.4M). The generator
 The discriminator returns a logit (no sigmoid): the paper's sigmoid + cross-entropy is applied
 inside the loss (:mod:`gancosmo.train.losses`), the numerically stable form of the same thing.
 
-Smaller versions for the ``smoke`` and ``cpu`` profiles keep the layout and shrink two knobs:
-``base_filters`` (the width: channels are 8, 4, 2, 1 times it) and ``map_size`` (the side of
-the maps, any multiple of 16: the dense layer feeds ``map_size / 16`` squared feature maps).
+Smaller versions keep the layout and shrink two knobs, always given explicitly (the chapter's
+sizes per profile live in :class:`gancosmo.evaluation.p1.P1Config`): ``base_filters`` (the
+width: channels are 8, 4, 2, 1 times it) and ``map_size`` (the side of the maps, any multiple
+of 16: the dense layer feeds ``map_size / 16`` squared feature maps).
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-__all__ = ["Generator", "Discriminator", "cosmogan", "PROFILE_SIZES", "init_weights", "count_parameters"]
+__all__ = ["Generator", "Discriminator", "cosmogan", "paper_sizes", "init_weights", "count_parameters"]
 
-#: Network sizes per book profile: (base_filters, map_size). ``cpu`` keeps the 256^2 maps
-#: of the P1 suite and divides the width by 4; ``smoke`` is for plumbing only.
-PROFILE_SIZES = {
-    "smoke": dict(base_filters=8, map_size=64),
-    "cpu": dict(base_filters=16, map_size=256),
-    "gpu": dict(base_filters=64, map_size=256),
-    "paper": dict(base_filters=64, map_size=256),
-}
+#: P1's sizes (Tables 1 and 2).
+PAPER_BASE_FILTERS, PAPER_MAP_SIZE, PAPER_LATENT_DIM = 64, 256, 64
+
+
+def paper_sizes() -> dict:
+    """P1's network sizes as keyword arguments of :func:`cosmogan`: ``base_filters=64, map_size=256, latent_dim=64``."""
+    return dict(base_filters=PAPER_BASE_FILTERS, map_size=PAPER_MAP_SIZE, latent_dim=PAPER_LATENT_DIM)
+
 
 _KERNEL = 5
 _N_LAYERS = 4
@@ -131,17 +133,19 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def cosmogan(profile: str | None = None, *, base_filters: int | None = None, map_size: int | None = None,
-             latent_dim: int = 64, seed: int | None = None) -> tuple[Generator, Discriminator]:
-    """Build P1's generator and discriminator, DCGAN-initialised.
+def cosmogan(
+    *, base_filters: int, map_size: int, latent_dim: int = PAPER_LATENT_DIM, seed: int | None = None
+) -> tuple[Generator, Discriminator]:
+    """Build P1's generator and discriminator, DCGAN-initialised, at explicit sizes.
+
+    ``cosmogan(**paper_sizes(), seed=0)`` builds the networks of Tables 1 and 2.
 
     Parameters
     ----------
-    profile : {"smoke", "cpu", "gpu", "paper"}, optional
-        Picks ``base_filters`` and ``map_size`` from :data:`PROFILE_SIZES` (default: the
-        paper's 64 and 256). ``"auto"`` means ``gpu`` with CUDA, else ``cpu``.
-    base_filters, map_size : int, optional
-        Override the profile's width and map side (a multiple of 16).
+    base_filters : int
+        Width (paper: 64): channels are 8, 4, 2, 1 times it.
+    map_size : int
+        Map side, a multiple of 16 (paper: 256).
     latent_dim : int
         Latent dimension (paper: 64).
     seed : int, optional
@@ -151,15 +155,8 @@ def cosmogan(profile: str | None = None, *, base_filters: int | None = None, map
     -------
     (Generator, Discriminator)
     """
-    if profile == "auto":
-        profile = "gpu" if torch.cuda.is_available() else "cpu"
-    if profile is not None and profile not in PROFILE_SIZES:
-        raise ValueError(f"profile must be one of auto, {', '.join(PROFILE_SIZES)}; got {profile!r}.")
-    sizes = dict(PROFILE_SIZES[profile or "paper"])
-    if base_filters is not None:
-        sizes["base_filters"] = base_filters
-    if map_size is not None:
-        sizes["map_size"] = map_size
+    sizes = dict(base_filters=base_filters, map_size=map_size)
+    _check(base_filters, map_size, latent_dim)
     if seed is None:
         g, d = Generator(latent_dim, **sizes), Discriminator(**sizes)
         init_weights(g), init_weights(d)

@@ -12,7 +12,7 @@ On CUDA it uses bf16 autocast, channels-last tensors, fused optimizers and, when
 Example
 -------
 >>> from gancosmo.models.cosmogan import cosmogan
->>> G, D = cosmogan("smoke", seed=0)
+>>> G, D = cosmogan(base_filters=8, map_size=64, seed=0)
 >>> cfg = TrainConfig.p1(batch_size=4, max_steps=2, progress=False, tensorboard=False)
 >>> result = Trainer(G, D, maps, cfg).fit()          # doctest: +SKIP
 """

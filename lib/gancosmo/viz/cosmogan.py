@@ -1,101 +1,156 @@
-"""Figures of chapter 01_cosmogan: P1's Figs. 1-8 re-made, ours labelled with sample counts."""
+"""Figures of chapter 01_cosmogan: P1's Figs. 1-8 re-made from one :class:`gancosmo.evaluation.p1.P1Evaluation`.
+
+Every comparison panel shows test A (real), the GAN and the lognormal null with the same
+number of maps, and where it shows a per-bin difference, the 95% band of the same difference
+over the parent-level real-vs-real splits (grey): what a perfect emulator would scatter over.
+"""
+
 from __future__ import annotations
 
 import numpy as np
 
 from .common import plain_log_ticks, pyplot
 
-__all__ = ["map_gallery", "plot_training", "plot_pixel_histogram", "plot_power", "plot_correlations",
-           "plot_minkowski", "plot_minkowski_distributions", "plot_nearest", "plot_interpolation"]
+__all__ = [
+    "map_gallery",
+    "plot_training",
+    "plot_pixel_histogram",
+    "plot_power",
+    "plot_correlations",
+    "plot_minkowski",
+    "plot_minkowski_distributions",
+    "plot_nearest",
+    "plot_interpolation",
+]
+
+_SETS = (("a", "k", "test A (real)"), ("gan", "C3", "GAN"), ("null", "C0", "lognormal null"))
 
 
 def _limits(maps):
     return np.quantile(maps, 0.005), np.quantile(maps, 0.995)
 
 
-def map_gallery(real: np.ndarray, fake: np.ndarray, side_deg: float, n: int = 5, title: str = ""):
-    """Fig. 1: ``n`` validation maps (top) and ``n`` GAN maps (bottom), one colour scale."""
+def _band(ax, x, curve, ylabel: str):
+    """Per-bin differences of the GAN and the null from test A over the real-vs-real band."""
+    lo, hi = curve["band"]
+    ax.fill_between(x, lo, hi, color="0.6", alpha=0.5, step=None, label="real vs real, 95% band")
+    ax.plot(x, curve["gan"], "o-", color="C3", ms=3, lw=1, label="GAN")
+    ax.plot(x, curve["null"], "s--", color="C0", ms=3, lw=1, mfc="none", label="lognormal null")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_ylabel(ylabel)
+
+
+def map_gallery(ev, side_deg: float, n: int = 5, title: str = ""):
+    """Fig. 1: ``n`` test maps (top), GAN maps (middle) and lognormal null maps (bottom), one colour scale."""
     plt = pyplot()
-    n = min(n, len(real), len(fake))
-    vmin, vmax = _limits(real[:n])
-    fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.6), squeeze=False)
+    sets = ((ev.test_a, "test (real)"), (ev.gan, "GAN"), (ev.null, "lognormal null"))
+    n = min(n, *(len(m) for m, _ in sets))
+    vmin, vmax = _limits(ev.test_a[:n])
+    fig, axes = plt.subplots(3, n, figsize=(2.2 * n, 6.8), squeeze=False)
     ext = (0, side_deg, 0, side_deg)
-    for i in range(n):
-        for row, maps in enumerate((real, fake)):
+    for row, (maps, label) in enumerate(sets):
+        for i in range(n):
             im = axes[row, i].imshow(maps[i], cmap="inferno", vmin=vmin, vmax=vmax, extent=ext, origin="lower")
             axes[row, i].set_xticks([]), axes[row, i].set_yticks([])
-    axes[0, 0].set_ylabel("validation")
-    axes[1, 0].set_ylabel("GAN")
+        axes[row, 0].set_ylabel(label)
     fig.colorbar(im, ax=axes, shrink=0.8, label=r"convergence $\kappa$")
     fig.suptitle(title + f" (each map {side_deg:.3f} deg on a side)")
     return fig
 
 
-def plot_training(history: list[dict], selection: list[tuple[int, float]], best_step: int | None, title: str):
-    """Losses per logged step and the chi-squared model-selection statistic."""
+def plot_training(training, title: str):
+    """Losses per logged step and the chi-squared model-selection statistic (:class:`P1Training`)."""
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    history = training.history
     steps = [h["step"] for h in history]
     a.plot(steps, [h["loss/d"] for h in history], label="discriminator")
     a.plot(steps, [h["loss/g"] for h in history], label="generator")
     a.set(xlabel="generator step", ylabel="loss (cross-entropy)", title=title)
     a.legend()
-    if selection:
-        s, v = zip(*selection)
+    if training.selection:
+        s, v = zip(*training.selection)
         b.plot(s, v, "o-", ms=3)
-        if best_step is not None:
-            b.axvline(best_step, color="k", ls="--", lw=0.8, label=f"selected: step {best_step}")
+        if training.best_step is not None:
+            b.axvline(training.best_step, color="k", ls="--", lw=0.8, label=f"selected: step {training.best_step}")
             b.legend()
-    b.set(xlabel="generator step", ylabel=r"$\chi^2$ distance of $\log_{10} C_\ell$ histograms", title="model selection (lower is better)")
+    b.set(
+        xlabel="generator step",
+        ylabel=r"$\chi^2$ distance of $\log_{10} C_\ell$ histograms",
+        title="model selection on dev (lower is better)",
+    )
     fig.tight_layout()
     return fig
 
 
-def plot_pixel_histogram(res: dict, n_real: int, n_fake: int, title: str):
-    """Fig. 2: pixel-intensity densities of validation and GAN maps."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(res["centers"], res["real"], "ks", ms=3, label=f"validation ({n_real} maps)")
-    ax.plot(res["centers"], res["fake"], "o", mfc="none", color="C3", ms=4, label=f"GAN ({n_fake} maps)")
-    ax.set(yscale="log", xlabel=r"pixel convergence $\kappa$", ylabel="probability density",
-           title=f"{title}\nKS p = {res['ks_p']:.3g} ({res['n_pixels']} pixels each)")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def plot_power(res: dict, n_real: int, n_fake: int, title: str):
-    """Fig. 3: mean +- std bands of l(l+1)C_l/2pi and the per-mode bootstrapped p-values."""
+def plot_pixel_histogram(ev, title: str):
+    """Fig. 2: pooled pixel densities (left) and per-bin differences of the per-map pixel fractions (right)."""
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    ell = res["ell"]
+    h = ev.pixel_hist
+    for key, color, label in _SETS:
+        a.plot(
+            h["centers"],
+            h[key],
+            "o" if key != "a" else "s",
+            ms=3,
+            color=color,
+            mfc="none" if key != "a" else color,
+            label=f"{label} ({ev.n} maps)",
+        )
+    a.set(yscale="log", xlabel=r"pixel convergence $\kappa$", ylabel="probability density", title=title)
+    a.legend(fontsize=8)
+    x = np.arange(len(ev.pdf_bins) + 1)
+    _band(b, x, ev.curves["pdf"], "fractional difference of the mean fraction")
+    levels = ["<0.1%"] + [f"{100 * q:g}%" for q in ev.pdf_levels[1:]] + [">99.9%"]
+    b.set_xticks(x, levels, rotation=60, fontsize=7)
+    b.set(
+        xlabel="pixel bin (upper edge: quantile of the training pixels)",
+        title=f"per-map pixel fractions in {len(x)} bins",
+    )
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_power(ev, title: str):
+    """Fig. 3: mean +- std bands of l(l+1)C_l/2pi (left) and per-mode fractional differences with the band (right)."""
+    plt = pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    ell = ev.ell
     w = ell * (ell + 1) / (2 * np.pi)
-    for cl, color, label in ((res["real"], "k", f"validation ({n_real})"), (res["fake"], "C3", f"GAN ({n_fake})")):
+    for key, color, label in _SETS:
+        cl = ev.feats[key]["cl"]
         m, s = (w * cl).mean(0), (w * cl).std(0)
-        a.fill_between(ell, m - s, m + s, color=color, alpha=0.3, label=label + r", $\mu\pm\sigma$")
+        a.fill_between(ell, m - s, m + s, color=color, alpha=0.25, label=f"{label} ({len(cl)}), " + r"$\mu\pm\sigma$")
         a.plot(ell, m, color=color, lw=1)
     a.set(xscale="log", yscale="log", xlabel=r"multipole $\ell$", ylabel=r"$\ell(\ell+1)C_\ell/2\pi$", title=title)
     a.legend(fontsize=8)
-    b.plot(ell, res["ks"], "o", ms=3, label="KS")
-    b.plot(ell, res["ad"], "s", ms=3, mfc="none", label="AD (scipy caps at 0.25)")
-    b.axhline(0.99, color="k", ls=":", lw=0.8)
-    b.axhline(0.05, color="C3", ls=":", lw=0.8)
-    b.set(xscale="log", xlabel=r"multipole $\ell$", ylabel="median bootstrapped p-value", ylim=(-0.02, 1.02),
-          title=f"per-mode two-sample tests ({len(ell)} modes)")
+    _band(b, ell, ev.curves["cl"], r"$\bar C_\ell / \bar C_\ell^{\rm test\,A} - 1$")
+    if ev.resolved_max >= ell[0]:
+        b.axvline(ev.resolved_max, color="k", ls=":", lw=0.8, label=r"resolved $\ell_{\max}$")
+    b.set(xscale="log", xlabel=r"multipole $\ell$", title=f"per-mode difference from test A ({len(ell)} modes)")
     b.legend(fontsize=8)
     plain_log_ticks(a, b)
     fig.tight_layout()
     return fig
 
 
-def plot_correlations(res: dict, ell: np.ndarray, counts: dict, title: str):
-    """Fig. 4: correlation matrices of validation and GAN C_ell, their difference, and validation - auxiliary."""
+def plot_correlations(ev, title: str):
+    """Fig. 4: C_ell correlation matrices of test A and the GAN, their difference, and test A - test B (equal N)."""
     plt = pyplot()
+    c = ev.correlations
+    ell = ev.ell
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     ext = (ell[0], ell[-1], ell[0], ell[-1])
-    panels = [(res["validation"], f"validation ({counts['validation']})", (-1, 1)), (res["gan"], f"GAN ({counts['gan']})", (-1, 1)),
-              (res["diff_gan"], f"validation - GAN, max |.| {res['max_diff_gan']:.2f}", (-0.5, 0.5)),
-              (res["diff_aux"], f"validation - auxiliary ({counts['auxiliary']}), max |.| {res['max_diff_aux']:.2f}", (-0.5, 0.5))]
+    off = ~np.eye(len(ell), dtype=bool)
+    d_gan, d_b = c["a"] - c["gan"], c["a"] - c["b"]
+    panels = [
+        (c["a"], f"test A ({ev.n})", (-1, 1)),
+        (c["gan"], f"GAN ({ev.n})", (-1, 1)),
+        (d_gan, f"A - GAN, max |.| {np.nanmax(np.abs(d_gan[off])):.2f}", (-0.5, 0.5)),
+        (d_b, f"A - test B ({ev.n}), max |.| {np.nanmax(np.abs(d_b[off])):.2f}", (-0.5, 0.5)),
+    ]
     for ax, (m, label, (lo, hi)) in zip(axes, panels):
         im = ax.imshow(m, origin="lower", extent=ext, cmap="RdBu_r", vmin=lo, vmax=hi)
         ax.set(xlabel=r"$\ell$", title=label)
@@ -109,36 +164,43 @@ def plot_correlations(res: dict, ell: np.ndarray, counts: dict, title: str):
 _MF = (r"$V_0$ (area fraction)", r"$V_1$ (boundary length density)", r"$V_2$ (Euler characteristic density)")
 
 
-def plot_minkowski(res: dict, n_real: int, n_fake: int, title: str):
-    """Fig. 5: mean +- std bands of V0, V1, V2 over 19 thresholds, with bootstrapped KS p-values."""
+def plot_minkowski(ev, title: str):
+    """Fig. 5: mean +- std of V0, V1, V2 (top) and their differences from test A in units of its scatter (bottom)."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    for i, ax in enumerate(axes):
-        for v, color, label in ((res["real"][i], "k", f"validation ({n_real})"), (res["fake"][i], "C3", f"GAN ({n_fake})")):
+    fig, axes = plt.subplots(2, 3, figsize=(14, 6.5), sharex=True)
+    for i in range(3):
+        ax = axes[0, i]
+        for key, color, label in _SETS:
+            v = ev.feats[key][f"v{i}"]
             m, s = v.mean(0), v.std(0)
-            ax.fill_between(res["nu"], m - s, m + s, color=color, alpha=0.3, label=label)
-            ax.plot(res["nu"], m, "--", color=color, lw=1)
-        ax.set(xlabel=r"threshold $\nu$ (convergence)", ylabel=_MF[i],
-               title=f"KS p > 0.95 at {int((res['ks'][i] > 0.95).sum())} of {len(res['nu'])} thresholds")
-    axes[0].legend(fontsize=8)
-    fig.suptitle(title)
+            ax.fill_between(ev.nu, m - s, m + s, color=color, alpha=0.25, label=label)
+            ax.plot(ev.nu, m, "--", color=color, lw=1)
+        ax.set(ylabel=_MF[i])
+        _band(axes[1, i], ev.nu, ev.curves[f"v{i}"], r"$(\bar V - \bar V^{\rm test\,A}) / \sigma^{\rm test\,A}$")
+        axes[1, i].set_xlabel(r"threshold $\nu$ (convergence)")
+    axes[0, 0].legend(fontsize=8)
+    axes[1, 0].legend(fontsize=8)
+    fig.suptitle(title + f" ({ev.n} maps each, 2-pixel border masked)")
     fig.tight_layout()
     return fig
 
 
-def plot_minkowski_distributions(res: dict, title: str, which=(4, 9, 14)):
-    """Fig. 6: histograms of each functional at 3 equidistant thresholds."""
+def plot_minkowski_distributions(ev, title: str, which=(4, 9, 14)):
+    """Fig. 6: histograms of each functional at 3 thresholds, test A against the GAN, with the KS p-value."""
     plt = pyplot()
-    which = [w for w in which if w < len(res["nu"])]
+    which = [w for w in which if w < len(ev.nu)]
+    ks = ev.scores.extras["ours"]
     fig, axes = plt.subplots(3, len(which), figsize=(3.6 * len(which), 8), squeeze=False)
     for i in range(3):
         for j, t in enumerate(which):
             ax = axes[i, j]
-            r, f = res["real"][i][:, t], res["fake"][i][:, t]
+            r, f = ev.feats["a"][f"v{i}"][:, t], ev.feats["gan"][f"v{i}"][:, t]
             edges = np.histogram_bin_edges(np.concatenate([r, f]), 20)
-            ax.hist(r, edges, density=True, histtype="step", color="k", label="validation")
+            ax.hist(r, edges, density=True, histtype="step", color="k", label="test A")
             ax.hist(f, edges, density=True, histtype="step", color="C3", label="GAN")
-            ax.set_title(f"{_MF[i].split(' ')[0]} at $\\nu$={res['nu'][t]:.3g}: KS p={res['ks'][i][t]:.2f}", fontsize=9)
+            ax.set_title(
+                f"{_MF[i].split(' ')[0]} at $\\nu$={ev.nu[t]:.3g}: KS p={ks[f'mf_v{i}_ks_p'][t]:.2g}", fontsize=9
+            )
             ax.set_xlabel(_MF[i], fontsize=8)
             if j == 0:
                 ax.set_ylabel("density")
@@ -151,7 +213,7 @@ def plot_minkowski_distributions(res: dict, title: str, which=(4, 9, 14)):
 def plot_nearest(generated: np.ndarray, training: np.ndarray, nn: dict, side_deg: float, title: str, n: int = 4):
     """Fig. 7: generated maps (top), nearest training maps by pixel L2 and by power-spectrum L2, and their spectra."""
     plt = pyplot()
-    n = min(n, len(generated))
+    n = min(n, len(generated), len(nn["pixel_index"]))
     from ..stats import power_spectrum_2d
 
     vmin, vmax = _limits(training)
@@ -159,7 +221,9 @@ def plot_nearest(generated: np.ndarray, training: np.ndarray, nn: dict, side_deg
     ext = (0, side_deg, 0, side_deg)
     for i in range(n):
         tp, tw = training[nn["pixel_index"][i]], training[nn["power_index"][i]]
-        for row, (m, label) in enumerate(((generated[i], "GAN"), (tp, "nearest (pixel L2)"), (tw, "nearest (log C_l L2)"))):
+        for row, (m, label) in enumerate(
+            ((generated[i], "GAN"), (tp, "nearest (pixel L2)"), (tw, "nearest (log C_l L2)"))
+        ):
             axes[row, i].imshow(m, cmap="inferno", vmin=vmin, vmax=vmax, extent=ext, origin="lower")
             axes[row, i].set_xticks([]), axes[row, i].set_yticks([])
             if i == 0:
