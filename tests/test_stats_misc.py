@@ -1,4 +1,5 @@
 """Peaks in 2D/3D, histograms, two-sample comparisons and image similarity."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,7 +7,6 @@ import itertools
 import numpy as np
 import pytest
 import torch
-
 from gancosmo import stats as S
 from gancosmo.stats.fields import gaussian_maps, lognormal_cubes, lognormal_maps
 
@@ -150,7 +150,9 @@ def test_nearest_neighbours_find_the_memorized_map():
     idx, dist = S.nearest_neighbours(gen, train, k=2)
     np.testing.assert_array_equal(idx[:, 0], [4, 11, 17])
     assert np.all(dist[:, 0] < dist[:, 1])
-    idx, _ = S.nearest_neighbours(torch.as_tensor(gen), train, metric="power", side_deg=2.0, ell_edges=np.linspace(200, 8000, 20))
+    idx, _ = S.nearest_neighbours(
+        torch.as_tensor(gen), train, metric="power", side_deg=2.0, ell_edges=np.linspace(200, 8000, 20)
+    )
     np.testing.assert_array_equal(idx[:, 0], [4, 11, 17])
 
 
@@ -172,3 +174,87 @@ def test_chunked_batches_give_the_same_results(monkeypatch):
     monkeypatch.setattr(_utils, "MAX_CHUNK_ELEMENTS", 700)  # one or two items per chunk
     for k, f in calls.items():
         np.testing.assert_allclose(f(), whole[k], rtol=1e-12, atol=0, err_msg=k)
+
+
+# ----------------------------------------------------------------------------------------
+# the fast binning and the two weight paths of minkowski_2d against direct references
+# ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(
+    "edges",
+    [
+        np.linspace(-1.3, 2.7, 41),
+        np.linspace(0.01, 0.1, 101),
+        np.geomspace(0.1, 3.0, 12),
+        1000.0 + np.linspace(0.0, 1e-3, 9),
+    ],
+    ids=["uniform", "uniform-fine", "log", "offset"],
+)
+def test_grid_index_is_exactly_bucketize(dtype, edges):
+    from gancosmo.stats._utils import grid_index
+
+    te = torch.as_tensor(edges, dtype=dtype)
+    rng = np.random.default_rng(0)
+    span = edges[-1] - edges[0]
+    u = [torch.as_tensor(rng.uniform(edges[0] - span, edges[-1] + span, 20000), dtype=dtype), te]
+    u += [torch.nextafter(te, te + 1), torch.nextafter(te, te - 1), torch.tensor([-1e30, 1e30, 0.0, -0.0], dtype=dtype)]
+    u = torch.cat(u)
+    ref = torch.bucketize(u, te, right=True) - 1
+    assert torch.equal(grid_index(u, edges), ref)
+    assert torch.equal(grid_index(u, edges, out_int32=True), ref.to(torch.int32))
+    spread = grid_index(u, edges, spread=5)
+    nb = edges.size - 1
+    inside = (ref >= 0) & (ref < nb)
+    assert torch.equal(spread[inside], ref[inside])
+    assert bool((spread[ref == -1] <= -1).all() & (spread[ref == -1] >= -6).all())
+    assert bool((spread[ref == nb] >= nb).all() & (spread[ref == nb] <= nb + 5).all())
+
+
+def _minkowski_reference(m, e):
+    """lenstools' formulas with np.roll (periodic), float64, one threshold bin at a time."""
+    m = np.asarray(m, np.float64)
+    sh = lambda dy, dx: np.roll(m, (-dy, -dx), axis=(1, 2))  # noqa: E731  u[i + dy, j + dx]
+    gx, gy = (sh(0, 1) - sh(0, -1)) / 2, (sh(1, 0) - sh(-1, 0)) / 2
+    hxx, hyy = (sh(0, 2) + sh(0, -2) - 2 * m) / 4, (sh(2, 0) + sh(-2, 0) - 2 * m) / 4
+    hxy = (sh(1, 1) + sh(-1, -1) - sh(1, -1) - sh(-1, 1)) / 4
+    g2 = gx**2 + gy**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        i2 = np.where(
+            g2 == 0,
+            (2 * hxy - hxx - hyy) / (4 * np.pi),
+            (2 * gx * gy * hxy - gx**2 * hyy - gy**2 * hxx) / (2 * np.pi * g2),
+        )
+    i1 = 0.25 * np.sqrt(g2)
+    npix = m.shape[1] * m.shape[2]
+    mids = 0.5 * (e[1:] + e[:-1])
+    v0 = np.stack([(m >= t).sum((1, 2)) for t in mids], 1) / npix
+    v1, v2 = (
+        np.stack([(w * ((m >= a) & (m < b))).sum((1, 2)) for a, b in zip(e[:-1], e[1:])], 1) / (npix * np.diff(e))
+        for w in (i1, i2)
+    )
+    return v0, v1, v2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["narrow", "wide", "log"])
+def test_minkowski_fast_paths_match_a_direct_reference(dtype, kind, monkeypatch):
+    """Few pixels in range (weights gathered at those pixels), most in range (weights of all
+    pixels), non-uniform edges (binary search), several chunks, and flat patches (zero gradient)."""
+    from gancosmo.stats import _utils as U
+
+    monkeypatch.setattr(U, "MAX_CHUNK_ELEMENTS", 2 * 48 * 48 * 64)  # chunks of 2 maps on CPU
+    maps = lognormal_maps(5, 48, 3.0, seed=11)
+    maps[1, 10:20, 5:25] = maps[1, 10, 5]  # a plateau: the zero-gradient branch
+    maps = maps.astype(dtype)
+    s = float(maps.std())
+    e = {
+        "narrow": np.linspace(1.0, 4.0, 31) * s,
+        "wide": np.linspace(-3.0, 5.0, 41) * s,
+        "log": np.geomspace(0.05, 4.0, 15) * s,
+    }[kind]
+    _, v0, v1, v2 = S.minkowski_2d(maps, e)
+    r0, r1, r2 = _minkowski_reference(maps, e.astype(dtype).astype(np.float64))
+    np.testing.assert_array_equal(v0, r0)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    for ours, ref in ((v1, r1), (v2, r2)):
+        np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * np.abs(ref).max())
