@@ -1,4 +1,7 @@
-"""Chapter 03 from the command line, as a reader runs it: papermill CLI with -p overrides."""
+"""Chapter 03 from the command line, as a reader runs it: papermill CLI with -p overrides, a schema-2 scorecard."""
+
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,34 +15,138 @@ PAPERMILL = Path(sys.executable).with_name("papermill")
 
 def _papermill(tmp_path, *params):
     out = tmp_path / "out.ipynb"
-    env = {"GANCOSMO_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "Agg", "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-           "HOME": str(tmp_path)}
+    env = {
+        "GANCOSMO_CACHE": str(tmp_path / "cache"),
+        "MPLBACKEND": "Agg",
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONHASHSEED": "0",
+    }
     args = [str(PAPERMILL), str(NOTEBOOK), str(out), "--cwd", str(NOTEBOOK.parent), "--no-progress-bar"]
     for name, value in params:
         args += ["-p", name, value]
-    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=300), out
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=600), out
 
 
-def test_smoke_run_with_kappa_override(tmp_path):
-    results = tmp_path / "results"
+def _outputs(path: Path) -> str:
+    nb = json.loads(path.read_text())
+    text = []
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            text.append("".join(o.get("text", "")))
+            for key in ("text/markdown", "text/plain"):
+                text.append("".join(o.get("data", {}).get(key, "")))
+    return "\n".join(text)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("p3smoke")
+    results = tmp / "results"
     results.mkdir()
-    proc, out = _papermill(tmp_path, ("profile", "smoke"), ("kappa", "45"), ("results_dir", str(results)))
+    proc, out = _papermill(tmp, ("profile", "smoke"), ("kappa", "45"), ("results_dir", str(results)))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    text = out.read_text()
+    return results, out
+
+
+def test_smoke_run_writes_a_schema2_scorecard(smoke_run):
+    results, out = smoke_run
+    payload = json.loads((results / "scorecard_p3_smoke.json").read_text())
+    assert payload["schema"] == 2
+    meta, rows = payload["meta"], payload["rows"]
+    for key in (
+        "profile",
+        "git_commit",
+        "seeds",
+        "n_splits",
+        "resolved_max",
+        "scored_max",
+        "sizes",
+        "timings",
+        "parents",
+    ):
+        assert key in meta, key
+    assert meta["profile"] == "smoke" and meta["n_splits"] >= 20
+    assert meta["scored_max"] >= 3.14  # P(k) rows go up to the Nyquist k of 1 Mpc/h cells
+    assert 0 < meta["resolved_max"] < meta["scored_max"]
+    assert set(meta["timings"]) >= {"data", "training", "evaluation", "total"}
+    keys = [r["key"] for r in rows]
+    assert len(keys) == len(set(keys))
+    for r in rows:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", r["key"])
+        assert r["verdict"] in ("pass", "fail", "untestable"), r
+        if r["band"] is not None:
+            lo, hi = r["band"]
+            assert lo <= r["reference"] <= hi, f"{r['key']}: real-vs-real median outside its own band"
+            assert r["null_verdict"] in ("pass", "fail", "untestable"), r["key"]
+            assert r["n_real"] == r["n_fake"] == meta["sizes"]["n"], r["key"]
+            if r["key"].endswith(("_chi2_dof", "_abs_frac", "_reject", "_max_abs_diff")):
+                assert lo == 0.0, f"{r['key']}: a distance has a one-sided band from 0"
+    assert meta["stand_in"]["rows"] > 0 and 0 <= meta["stand_in"]["passed"] <= meta["stand_in"]["rows"]
+    for key in (
+        "student_t_pk_chi2_dof",
+        "student_t_pk_res_chi2_dof",
+        "student_t_pdf_ks_reject",
+        "student_t_pdf_ad_reject",
+        "student_t_bk_chi2_dof",
+        "student_t_mean_density_bias",
+        "student_t_pk_corr_max_abs_diff",
+        "gaussian_pk_chi2_dof",
+        "cgan_pk_z2_chi2_dof",
+        "cgan_linear_ratio",
+        "drs_acceptance",
+        "g_parameters",
+        "generation_voxels_per_s",
+        "student_t_memorisation",
+    ):
+        assert key in keys, key
+    g = next(r for r in rows if r["key"] == "g_parameters")
+    assert g["ours"] == 4_393_920 and g["verdict"] == "pass"
+    for name in ("fig7_power", "fig5_voxel_pdf", "fig11_bispectra", "fig12_redshift", "resolution"):
+        assert (results / f"{name}_smoke.png").exists(), name
+
+
+def test_summary_reads_its_numbers_from_the_scorecard(smoke_run):
+    results, out = smoke_run
+    rows = json.loads((results / "scorecard_p3_smoke.json").read_text())["rows"]
+    text = _outputs(out)
     assert "4,393,920 parameters" in text
-    assert (results / "scorecard_p3_smoke.json").exists()
-    assert (results / "fig7_power_smoke.png").exists()
+    n_pass = sum(r["verdict"] == "pass" for r in rows)
+    n_fail = sum(r["verdict"] == "fail" for r in rows)
+    assert f"{n_pass} of {len(rows)} rows pass, {n_fail} fail" in text
+    null_pass = sum(r["null_verdict"] == "pass" for r in rows if r["band"] is not None)
+    assert f"The lognormal null passes {null_pass} of" in text
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("kappa", "-1", "parameter 'kappa' must be a number with 0 < value; got -1."),
-    ("prior", "cauchy", "parameter 'prior' must be one of 'gaussian', 'student-t'; got 'cauchy'."),
-    ("nu", "0", "parameter 'nu' must be a number with 0 < value; got 0."),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        (
+            "kappa",
+            "-1",
+            "parameter 'kappa' must be a number with 0 < value (or None: the smoke profile's value 45.0); got -1.",
+        ),
+        (
+            "prior",
+            "cauchy",
+            "parameter 'prior' must be one of 'gaussian', 'student-t' (or None: the smoke profile's value "
+            "'student-t'); got 'cauchy'.",
+        ),
+        ("nu", "0", "parameter 'nu' must be a number with 0 < value (or None: the smoke profile's value 10.0); got 0."),
+        (
+            "n_generate",
+            "100",
+            "parameter 'n_generate' is 100, but the 8 test boxes hold two box-disjoint sets of at most 4 "
+            "sub-volumes; accepted is n_generate <= 4 (or None).",
+        ),
+    ],
+)
 def test_bad_value_stops_in_validation_cell(tmp_path, name, value, message):
     results = tmp_path / "results"
     proc, out = _papermill(tmp_path, ("profile", "smoke"), (name, value), ("results_dir", str(results)))
     assert proc.returncode != 0
     assert "ParameterError" in proc.stderr and message in proc.stderr, proc.stderr[-2000:]
-    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*")), "nothing may be cached before validation"
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*")), (
+        "nothing may be cached before validation"
+    )
     assert not results.exists(), "nothing may be written before validation"

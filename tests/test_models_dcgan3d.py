@@ -1,4 +1,5 @@
 """P3's 3D DCGAN (Table I): shapes, exact parameter counts, the conditional variant, latent priors."""
+
 import math
 
 import numpy as np
@@ -15,13 +16,14 @@ from gancosmo.models.dcgan3d import (
 from gancosmo.models.priors import (
     calibrate_width,
     make_sampler,
+    prior_summary,
     prior_variance,
     student_t_sampler,
 )
 
 
 def test_table1_parameter_count_is_exact():
-    G, D = dcgan3d("paper", seed=0)
+    G, D = dcgan3d(seed=0)
     # hand count of Table I: 4^3 (100*256 + 256*128 + 128*64 + 64*32 + 32) weights + 2 (256 + 128 + 64 + 32) BatchNorm
     by_hand = 64 * (100 * 256 + 256 * 128 + 128 * 64 + 64 * 32 + 32) + 2 * (256 + 128 + 64 + 32)
     assert by_hand == PAPER_G_PARAMETERS == 4_393_920
@@ -42,7 +44,7 @@ def test_paper_shapes_one_sample():
 
 
 def test_reduced_sizes_and_counts():
-    G, D = dcgan3d("smoke", seed=1)
+    G, D = dcgan3d((8, 4, 2), seed=1)
     assert G.size == D.size == 32
     assert count_parameters(G) == table1_parameter_count(100, G.filters)
     x = G(torch.randn(3, 100))
@@ -52,7 +54,7 @@ def test_reduced_sizes_and_counts():
 
 def test_conditional_generator_uses_its_label():
     torch.manual_seed(0)
-    G, D = dcgan3d("smoke", cond_dim=1, seed=2)
+    G, D = dcgan3d((8, 4, 2), cond_dim=1, seed=2)
     G.eval()
     z = torch.randn(2, 100)
     with torch.no_grad():
@@ -65,6 +67,15 @@ def test_conditional_generator_uses_its_label():
     assert count_parameters(G) == table1_parameter_count(100, G.filters, cond_dim=1)
     with pytest.raises(ValueError, match="conditional"):
         G(z)
+
+
+def test_sizes_are_explicit():
+    from gancosmo.models import dcgan3d as module
+
+    assert not hasattr(module, "PROFILE_SIZES")
+    assert module.paper_sizes() == dict(filters=(256, 128, 64, 32), latent_dim=100)
+    with pytest.raises(ValueError, match="profile names moved"):
+        dcgan3d("smoke")
 
 
 def test_bad_arguments():
@@ -110,3 +121,11 @@ def test_calibrate_width_finds_the_root():
     assert res["bracketed"] and res["scale"] == pytest.approx(1 / math.sqrt(1.1), rel=2e-3)
     res = calibrate_width(lambda w: 1 + w, [0.9, 1.0, 1.1])
     assert not res["bracketed"] and res["scale"] == 0.9
+
+
+def test_prior_summary_moments():
+    g, t = prior_summary("gaussian", n=4000, dim=50), prior_summary("student-t", 10.0, n=4000, dim=50)
+    assert abs(g.variance - 1) < 0.01 and abs(g.excess_kurtosis) < 0.05
+    assert t.exact_variance == pytest.approx(1.25) and abs(t.variance - 1.25) < 0.03
+    assert t.excess_kurtosis == pytest.approx(1.0, abs=0.2)  # 6 / (nu - 4) for nu = 10
+    assert t.tail_4 > 10 * g.tail_4

@@ -29,18 +29,28 @@ Conditional variant (P3 Sect. IV D, redshift): the label ``y`` of shape ``(B, c)
 appended to the latent vector of the generator (``latent_dim + c`` input channels) and, in
 the discriminator, broadcast to ``c`` constant extra input channels of the volume.
 
-Reduced sizes: ``filters`` sets the hidden channels of the generator (the discriminator uses
-them in reverse order); the output side is ``4 * 2**len(filters)``, so ``(256, 128, 64, 32)``
-gives 64^3 and ``(64, 32, 16)`` gives 32^3.
+Sizes are explicit: ``filters`` sets the hidden channels of the generator (the discriminator
+uses them in reverse order); the output side is ``4 * 2**len(filters)``, so ``(256, 128, 64, 32)``
+(Table I, :func:`paper_sizes`) gives 64^3 and ``(32, 16, 4)`` gives 32^3. A chapter's profile
+table (:class:`gancosmo.evaluation.p3.P3Config`) holds the sizes it trains.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 __all__ = [
-    "Generator3D", "Discriminator3D", "dcgan3d", "PROFILE_SIZES", "PAPER_FILTERS", "PAPER_LATENT_DIM",
-    "PAPER_G_PARAMETERS", "count_parameters", "table1_parameter_count", "init_weights",
+    "Generator3D",
+    "Discriminator3D",
+    "dcgan3d",
+    "paper_sizes",
+    "PAPER_FILTERS",
+    "PAPER_LATENT_DIM",
+    "PAPER_G_PARAMETERS",
+    "count_parameters",
+    "table1_parameter_count",
+    "init_weights",
 ]
 
 KERNEL = 4
@@ -49,13 +59,10 @@ PAPER_LATENT_DIM = 100
 #: Table I's printed N_params (the generator).
 PAPER_G_PARAMETERS = 4_393_920
 
-#: Network sizes per book profile (``filters`` of the generator, ``latent_dim``).
-PROFILE_SIZES = {
-    "smoke": dict(filters=(16, 8, 4), latent_dim=100),
-    "cpu": dict(filters=(64, 32, 16), latent_dim=100),
-    "gpu": dict(filters=PAPER_FILTERS, latent_dim=PAPER_LATENT_DIM),
-    "paper": dict(filters=PAPER_FILTERS, latent_dim=PAPER_LATENT_DIM),
-}
+
+def paper_sizes() -> dict:
+    """Table I's sizes: ``filters`` (256, 128, 64, 32) and ``latent_dim`` 100 (64^3 volumes)."""
+    return dict(filters=PAPER_FILTERS, latent_dim=PAPER_LATENT_DIM)
 
 
 def _check(filters, latent_dim: int, cond_dim: int) -> tuple:
@@ -68,7 +75,9 @@ def _check(filters, latent_dim: int, cond_dim: int) -> tuple:
     except TypeError:
         f = None
     if not f or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in f):
-        raise ValueError(f"filters must be a non-empty sequence of positive integers (e.g. (256, 128, 64, 32)), got {filters!r}.")
+        raise ValueError(
+            f"filters must be a non-empty sequence of positive integers (e.g. (256, 128, 64, 32)), got {filters!r}."
+        )
     return f
 
 
@@ -83,7 +92,7 @@ def init_weights(module: nn.Module) -> None:
 
 
 def _checked_labels(y, batch: torch.Tensor, cond_dim: int, network: str, call: str):
-    """``y`` as ``(B, cond_dim)`` in ``batch``'s dtype, or None for an unconditional network; wrong use raises one sentence."""
+    """``y`` as ``(B, cond_dim)`` in ``batch``'s dtype, or None for an unconditional network; wrong use raises."""
     if not cond_dim:
         if y is not None:
             raise ValueError(f"this {network} is unconditional: call it as {call}), without a label.")
@@ -115,11 +124,17 @@ class Generator3D(nn.Module):
         f = _check(filters, latent_dim, cond_dim)
         self.latent_dim, self.filters, self.cond_dim = latent_dim, f, cond_dim
         self.size = 4 * 2 ** len(f)
-        layers = [nn.ConvTranspose3d(latent_dim + cond_dim, f[0], KERNEL, stride=1, padding=0, bias=False),
-                  nn.BatchNorm3d(f[0]), nn.LeakyReLU(0.2, inplace=True)]
+        layers = [
+            nn.ConvTranspose3d(latent_dim + cond_dim, f[0], KERNEL, stride=1, padding=0, bias=False),
+            nn.BatchNorm3d(f[0]),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
         for c_in, c_out in zip(f, f[1:]):
-            layers += [nn.ConvTranspose3d(c_in, c_out, KERNEL, stride=2, padding=1, bias=False),
-                       nn.BatchNorm3d(c_out), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [
+                nn.ConvTranspose3d(c_in, c_out, KERNEL, stride=2, padding=1, bias=False),
+                nn.BatchNorm3d(c_out),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
         layers += [nn.ConvTranspose3d(f[-1], 1, KERNEL, stride=2, padding=1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
@@ -150,7 +165,11 @@ class Discriminator3D(nn.Module):
         self.size = 4 * 2 ** len(f)
         layers = [nn.Conv3d(1 + cond_dim, f[0], KERNEL, stride=2, padding=1, bias=False), nn.ReLU(inplace=True)]
         for c_in, c_out in zip(f, f[1:]):
-            layers += [nn.Conv3d(c_in, c_out, KERNEL, stride=2, padding=1, bias=False), nn.BatchNorm3d(c_out), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv3d(c_in, c_out, KERNEL, stride=2, padding=1, bias=False),
+                nn.BatchNorm3d(c_out),
+                nn.ReLU(inplace=True),
+            ]
         layers += [nn.Conv3d(f[-1], 1, KERNEL, stride=1, padding=0, bias=False)]
         self.net = nn.Sequential(*layers)
 
@@ -169,8 +188,9 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def table1_parameter_count(latent_dim: int = PAPER_LATENT_DIM, filters=PAPER_FILTERS, cond_dim: int = 0,
-                           network: str = "generator") -> int:
+def table1_parameter_count(
+    latent_dim: int = PAPER_LATENT_DIM, filters=PAPER_FILTERS, cond_dim: int = 0, network: str = "generator"
+) -> int:
     """Parameters implied by Table I's layer list, counted by hand (no network is built).
 
     Each ``k^3`` (transposed) convolution from ``c_in`` to ``c_out`` channels has
@@ -189,14 +209,27 @@ def table1_parameter_count(latent_dim: int = PAPER_LATENT_DIM, filters=PAPER_FIL
     return k3 * sum(a * b for a, b in zip(chans, chans[1:])) + 2 * bn
 
 
-def dcgan3d(profile: str = "paper", filters=None, latent_dim: int | None = None, cond_dim: int = 0,
-            seed: int | None = None) -> tuple[Generator3D, Discriminator3D]:
-    """The generator and discriminator at a profile's size (``filters``/``latent_dim`` override it), DCGAN-initialised."""
-    if profile not in PROFILE_SIZES:
-        raise ValueError(f"profile must be one of {', '.join(PROFILE_SIZES)}, got {profile!r}.")
-    size = PROFILE_SIZES[profile]
-    filters = size["filters"] if filters is None else filters
-    latent_dim = size["latent_dim"] if latent_dim is None else latent_dim
+def dcgan3d(
+    filters=PAPER_FILTERS, latent_dim: int = PAPER_LATENT_DIM, cond_dim: int = 0, seed: int | None = None
+) -> tuple[Generator3D, Discriminator3D]:
+    """The generator and discriminator at explicit sizes (default: Table I's), DCGAN-initialised.
+
+    Parameters
+    ----------
+    filters : sequence of int
+        Hidden channels of the generator (the discriminator's in reverse); side ``4 * 2**len(filters)``.
+    latent_dim : int
+        Size of the latent vector.
+    cond_dim : int
+        Conditioning labels (0: unconditional; P3's redshift model: 1).
+    seed : int, optional
+        Seed of the initial weights (``torch.manual_seed``).
+    """
+    if isinstance(filters, str):
+        raise ValueError(
+            f"filters must be a sequence of positive integers (e.g. (256, 128, 64, 32)), got {filters!r}; "
+            "the profile names moved to the chapter's config (P3Config)."
+        )
     if seed is not None:
         torch.manual_seed(seed)
     G, D = Generator3D(latent_dim, filters, cond_dim), Discriminator3D(filters, cond_dim)

@@ -19,23 +19,38 @@ spectrum of generated samples grows with the latent width (Appendix A).
 :func:`calibrate_width` finds the width at which a statistic (e.g. the log ratio of the mean
 generated to the mean real power spectrum) crosses zero on a grid of widths.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.stats
 import torch
 
-__all__ = ["PRIORS", "gaussian_sampler", "student_t_sampler", "make_sampler", "prior_variance", "calibrate_width"]
+__all__ = [
+    "PRIORS",
+    "gaussian_sampler",
+    "student_t_sampler",
+    "make_sampler",
+    "prior_variance",
+    "calibrate_width",
+    "PriorSummary",
+    "prior_summary",
+]
 
 PRIORS = ("gaussian", "student-t")
 
 
 def _positive(name: str, value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(value)) or float(value) <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(float(value))
+        or float(value) <= 0
+    ):
         raise ValueError(f"{name} must be a finite number > 0 ({what}), got {value!r}.")
     return float(value)
 
@@ -89,6 +104,33 @@ def prior_variance(prior: str, nu: float = 10.0, scale: float = 1.0) -> float:
     if prior == "gaussian":
         return scale**2
     return scale**2 * nu / (nu - 2) if nu > 2 else math.inf
+
+
+@dataclass(frozen=True)
+class PriorSummary:
+    """Moments of ``n x dim`` draws of a prior against the exact variance."""
+
+    prior: str
+    nu: float
+    variance: float
+    exact_variance: float
+    excess_kurtosis: float
+    tail_4: float  # P(|z| > 4)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.prior:9s}: sample variance {self.variance:.4f} (exact {self.exact_variance:.4f}), excess kurtosis "
+            f"{self.excess_kurtosis:.3f}, P(|z| > 4) = {self.tail_4:.2e}"
+        )
+
+
+def prior_summary(prior: str, nu: float = 10.0, n: int = 20000, dim: int = 100, seed: int = 0) -> PriorSummary:
+    """Sample variance, excess kurtosis and tail probability of ``n x dim`` draws of ``prior`` (seeded)."""
+    z = make_sampler(prior, nu)(n, dim, "cpu", torch.Generator().manual_seed(int(seed))).double()
+    kurt = float(((z - z.mean()) ** 4).mean() / z.var() ** 2 - 3)
+    return PriorSummary(
+        prior, float(nu), float(z.var()), prior_variance(prior, nu), kurt, float((z.abs() > 4).double().mean())
+    )
 
 
 def calibrate_width(statistic: Callable[[float], float], scales) -> dict:

@@ -2,6 +2,7 @@
 
 Units: densities ``rho / rho_mean``; k in h/Mpc; P(k) in (Mpc/h)^3; B in (Mpc/h)^6.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,15 +10,44 @@ import numpy as np
 from ..data.transforms import density_error_at, scale
 from .common import plain_log_ticks, pyplot
 
-__all__ = ["plot_scaling", "plot_resolution", "plot_training", "plot_slices", "plot_points", "plot_voxel_pdfs",
-           "plot_mean_density", "plot_power", "plot_cross", "plot_covariance", "plot_bispectra", "plot_redshift",
-           "plot_latent_redshift", "plot_drs", "COLORS"]
+__all__ = [
+    "plot_scaling",
+    "plot_resolution",
+    "plot_training",
+    "plot_slices",
+    "plot_points",
+    "plot_voxel_pdfs",
+    "plot_mean_density",
+    "plot_power",
+    "plot_cross",
+    "plot_covariance",
+    "plot_bispectra",
+    "plot_redshift",
+    "plot_latent_redshift",
+    "plot_drs",
+    "COLORS",
+]
 
-COLORS = {"N-body": "k", "gaussian": "C0", "student-t": "C3", "DRS": "C4"}
+COLORS = {
+    "N-body": "k",
+    "N-body (test A)": "k",
+    "gaussian": "C0",
+    "student-t": "C3",
+    "DRS": "C4",
+    "lognormal null": "C2",
+}
 
 
 def _color(name: str) -> str:
-    return COLORS.get(name, "C2")
+    for key in ("student-t", "gaussian", "lognormal null"):
+        if key in name:
+            return COLORS[key]
+    return COLORS.get(name, "k" if name.startswith("N-body") else "C1")
+
+
+def _label(name: str) -> str:
+    """'GAN, student-t prior' for a model, the name itself otherwise (N-body, the lognormal null)."""
+    return f"GAN, {name} prior" if name in ("student-t", "gaussian") else name
 
 
 def plot_scaling(kappas=(4, 20, 30, 45), title: str = ""):
@@ -28,10 +58,19 @@ def plot_scaling(kappas=(4, 20, 30, 45), title: str = ""):
     for kappa in kappas:
         a.plot(x, scale(x, kappa), label=rf"$\kappa={kappa:g}$")
         b.plot(x, density_error_at(x, 1.0, kappa), label=rf"$\kappa={kappa:g}$")
-    a.set(xscale="log", xlabel=r"normalised density $\rho/\bar\rho$", ylabel=r"scaled density $c = 2x/(x+\kappa) - 1$",
-          title="P3 Fig. 2 re-made: the scaling (Eq. 5)")
-    b.set(xscale="log", yscale="log", xlabel=r"normalised density $\rho/\bar\rho$",
-          ylabel=r"$\delta\rho / \delta c = (x+\kappa)^2 / 2\kappa$", title="Appendix B: an error in c, propagated to the density")
+    a.set(
+        xscale="log",
+        xlabel=r"normalised density $\rho/\bar\rho$",
+        ylabel=r"scaled density $c = 2x/(x+\kappa) - 1$",
+        title="P3 Fig. 2 re-made: the scaling (Eq. 5)",
+    )
+    b.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"normalised density $\rho/\bar\rho$",
+        ylabel=r"$\delta\rho / \delta c = (x+\kappa)^2 / 2\kappa$",
+        title="Appendix B: an error in c, propagated to the density",
+    )
     for ax in (a, b):
         ax.legend(fontsize=8)
     if title:
@@ -40,13 +79,19 @@ def plot_scaling(kappas=(4, 20, 30, 45), title: str = ""):
     return fig
 
 
-def plot_resolution(k, pk_mean, pk_halofit, k_res: float, n: int, title: str):
-    """Our N-body P(k) at z = 0 (mean over sub-volumes) over pyccl's halofit: which k our PM data resolve."""
+def plot_resolution(res, title: str):
+    """Our N-body P(k) at z = 0 (mean over the suite's volumes) over pyccl's halofit: which k our PM data resolve.
+
+    ``res`` is a :class:`gancosmo.evaluation.p3.Resolution`; dotted: the Nyquist k (the rows' ``scored_max``).
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(k, pk_mean / pk_halofit, "ko-", ms=3, label=f"PM sub-volumes ({n}) / halofit")
+    ax.plot(
+        res.k_suite, res.ratio, "ko-", ms=3, label=f"PM volumes ({res.n_volumes} of {res.suite_side:g} Mpc/h) / halofit"
+    )
     ax.axhspan(0.75, 1.25, color="0.85", label=r"$\pm 25\%$")
-    ax.axvline(k_res, color="C3", ls="--", label=f"resolved: k <= {k_res:.2g} h/Mpc")
+    ax.axvline(res.resolved_max, color="C3", ls="--", label=f"resolved: k <= {res.resolved_max:.2g} h/Mpc")
+    ax.axvline(res.scored_max, color="0.4", ls=":", label=f"scored up to the Nyquist k = {res.scored_max:.2f} h/Mpc")
     ax.set(xscale="log", xlabel=r"$k$ [h/Mpc]", ylabel=r"$P_{PM}(k) / P_{halofit}(k)$", title=title)
     plain_log_ticks(ax)
     ax.legend(fontsize=8)
@@ -54,9 +99,14 @@ def plot_resolution(k, pk_mean, pk_halofit, k_res: float, n: int, title: str):
     return fig
 
 
-def plot_training(histories: dict, selections: dict, title: str):
-    """Fig. 3: losses per logged step for each model, and the per-epoch selection statistic."""
+def plot_training(models: dict, title: str):
+    """Fig. 3: losses per logged step for each model, and the per-epoch selection statistic on the dev boxes.
+
+    ``models`` maps names to :class:`gancosmo.evaluation.p3.TrainedModel`.
+    """
     plt = pyplot()
+    histories = {n: m.history for n, m in models.items()}
+    selections = {n: (m.selection, m.best_step) for n, m in models.items()}
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for i, (name, hist) in enumerate(histories.items()):
         steps = [h["step"] for h in hist]
@@ -67,11 +117,14 @@ def plot_training(histories: dict, selections: dict, title: str):
     for name, (hist, best) in selections.items():
         if hist:
             s, v = zip(*hist)
-            line, = axes[1].plot(s, v, "o-", ms=3, label=name)
+            (line,) = axes[1].plot(s, v, "o-", ms=3, label=name)
             if best is not None:
                 axes[1].axvline(best, color=line.get_color(), ls="--", lw=0.8)
-    axes[1].set(xlabel="generator step (one evaluation per epoch)", ylabel="voxel-PDF L1 + mean |log P ratio|",
-                title="model selection (lower is better; dashed: chosen)")
+    axes[1].set(
+        xlabel="generator step (one evaluation per epoch)",
+        ylabel="voxel-PDF L1 + mean |log P ratio| (dev)",
+        title="model selection (lower is better; dashed: chosen)",
+    )
     axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -81,12 +134,12 @@ def _slab(x, depth: int):
     return np.log10(np.maximum(np.asarray(x)[..., :depth].mean(-1), 1e-3))
 
 
-def plot_slices(real, fakes: dict, box_size: float, title: str, n: int = 4, depth: int = 4):
-    """Fig. 4 (as slices): log10 of the density averaged over a slab ``depth`` cells thick, real (top) and each GAN."""
+def plot_slices(samples: dict, box_size: float, title: str, n: int = 4, depth: int = 4):
+    """Fig. 4 (as slices): log10 of the density averaged over a slab ``depth`` cells thick, one row per set."""
     plt = pyplot()
-    rows = {"N-body": real, **{f"GAN ({k})": v for k, v in fakes.items()}}
+    rows = {_label(k): v for k, v in samples.items()}
     n = min([n] + [len(v) for v in rows.values()])
-    lo, hi = np.quantile(_slab(real[:n], depth), [0.01, 0.995])
+    lo, hi = np.quantile(_slab(next(iter(rows.values()))[:n], depth), [0.01, 0.995])
     fig, axes = plt.subplots(len(rows), n, figsize=(2.3 * n, 2.3 * len(rows)), squeeze=False)
     ext = (0, box_size, 0, box_size)
     for r, (name, x) in enumerate(rows.items()):
@@ -122,10 +175,20 @@ def plot_voxel_pdfs(res: dict, title: str):
     fig, (a, b) = plt.subplots(2, 1, figsize=(6.5, 7.5))
     for ax, key, centers in ((a, "scaled", res["scaled_centers"]), (b, "density", res["density_centers"])):
         m, s = res["real"][key]
-        ax.errorbar(centers, m, s, fmt="s", color="k", ms=3, capsize=2, label=f"N-body ({res['real']['n']})")
+        ax.errorbar(centers, m, s, fmt="s", color="k", ms=3, capsize=2, label=f"N-body, test A ({res['real']['n']})")
         for name, r in res["fake"].items():
             m, s = r[key]
-            ax.errorbar(centers, m, s, fmt="o", mfc="none", color=_color(name), ms=3, capsize=2, label=f"GAN, {name} prior ({r['n']})")
+            ax.errorbar(
+                centers,
+                m,
+                s,
+                fmt="o",
+                mfc="none",
+                color=_color(name),
+                ms=3,
+                capsize=2,
+                label=f"{_label(name)} ({r['n']})",
+            )
         ax.set(yscale="log", ylabel="probability density")
         ax.legend(fontsize=8)
     a.set(xlabel=r"scaled density $c$", title=title)
@@ -140,34 +203,58 @@ def plot_mean_density(res: dict, title: str):
     fig, ax = plt.subplots(figsize=(6, 3.8))
     allv = np.concatenate([res["real"]] + list(res["fake"].values()))
     edges = np.linspace(np.quantile(allv, 0.005), np.quantile(allv, 0.995), 30)
-    ax.hist(res["real"], edges, density=True, histtype="step", color="k", lw=1.5, label=f"N-body ({len(res['real'])})")
+    ax.hist(
+        res["real"],
+        edges,
+        density=True,
+        histtype="step",
+        color="k",
+        lw=1.5,
+        label=f"N-body, test A ({len(res['real'])})",
+    )
     for name, m in res["fake"].items():
-        ax.hist(m, edges, density=True, histtype="step", color=_color(name),
-                label=f"GAN, {name} ({len(m)}): median {100 * res['bias'][name]:+.1f}%")
-    ax.set(xlabel=r"mean density of a sub-volume, $\langle\rho/\bar\rho\rangle$", ylabel="probability density", title=title)
+        ax.hist(
+            m,
+            edges,
+            density=True,
+            histtype="step",
+            color=_color(name),
+            label=f"{_label(name)} ({len(m)}): median {100 * res['bias'][name]:+.1f}%",
+        )
+    ax.set(
+        xlabel=r"mean density of a sub-volume, $\langle\rho/\bar\rho\rangle$", ylabel="probability density", title=title
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def plot_power(res: dict, title: str, k_res: float | None = None):
-    """Fig. 7: median P(k) with 16-84% bands, and the fractional deviation of the mean spectra."""
+    """Fig. 7: median P(k) with 16-84% bands, and the fractional deviation of the mean spectra from test A.
+
+    The grey band of the lower panel is the real-vs-real band per bin (``res['band']``, the same
+    splits as the scorecard); every bin up to the Nyquist wavenumber is shown and scored.
+    """
     plt = pyplot()
     fig, (a, b) = plt.subplots(2, 1, figsize=(6.5, 7), sharex=True, gridspec_kw=dict(height_ratios=(2, 1)))
     k = res["k"]
-    for name, p in [("N-body", res["real"])] + list(res["fake"].items()):
+    k_res = res.get("k_resolved", k_res)
+    for name, p in [("N-body, test A", res["real"])] + list(res["fake"].items()):
         lo, med, hi = np.percentile(p, [16, 50, 84], axis=0)
-        a.fill_between(k, lo, hi, color=_color(name), alpha=0.25)
-        a.plot(k, med, color=_color(name), label=f"{name if name == 'N-body' else 'GAN, ' + name + ' prior'} ({len(p)})")
+        a.fill_between(k, lo, hi, color=_color(name), alpha=0.2)
+        a.plot(k, med, color=_color(name), label=f"{_label(name)} ({len(p)})")
+    if res.get("band") is not None:
+        b.fill_between(k, res["band"][0], res["band"][1], color="0.75", label="real vs real (95% band)")
     for name, f in res["frac"].items():
-        b.plot(k, f, "o-", ms=3, color=_color(name), label=name)
-    b.axhspan(-0.05, 0.05, color="0.85", label=r"$\pm5\%$ (P3, $k\leq3$)")
+        b.plot(k, f, "o-", ms=3, color=_color(name), label=_label(name))
+    b.axhline(-0.05, color="0.3", lw=0.6, ls="--", label=r"$\pm5\%$ (P3, $k\leq3$)")
+    b.axhline(0.05, color="0.3", lw=0.6, ls="--")
     b.axhline(0, color="k", lw=0.6)
     if k_res is not None:
         for ax in (a, b):
             ax.axvline(k_res, color="0.4", ls=":", lw=1)
     a.set(xscale="log", yscale="log", ylabel=r"$P(k)$ [(Mpc/h)$^3$]", title=title)
-    b.set(xlabel=r"$k$ [h/Mpc]", ylabel=r"$\bar P_{GAN}/\bar P_{N-body} - 1$")
+    b.set(xlabel=r"$k$ [h/Mpc] (dotted: resolved range ends)", ylabel=r"$\bar P/\bar P_{N-body,A} - 1$")
     plain_log_ticks(b)
     a.legend(fontsize=8), b.legend(fontsize=7)
     fig.tight_layout()
@@ -179,14 +266,19 @@ def plot_cross(res: dict, title: str):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
     k = res["k"]
-    for i, (name, p) in enumerate(res["spectra"].items()):
+    for name, p in res["spectra"].items():
         lo, med, hi = np.percentile(k**3 * p, [16, 50, 84], axis=0)
-        color = "k" if name.startswith("N-body x N-body") else _color("student-t" if "student-t" in name else "gaussian")
-        ls = "--" if name.startswith("N-body x GAN") else "-"
+        color = "k" if name.startswith("N-body x N-body") else _color(name)
+        ls = "--" if name.startswith("N-body x ") and not name.startswith("N-body x N-body") else "-"
         ax.fill_between(k, lo, hi, color=color, alpha=0.12)
         ax.plot(k, med, color=color, ls=ls, label=f"{name} ({len(p)} pairs)")
     ax.axhline(0, color="0.5", lw=0.6)
-    ax.set(xscale="log", xlabel=r"$k$ [h/Mpc]", ylabel=r"$k^3 P_\times(k)$ [dimensionless $\times$ (h/Mpc)$^0$]", title=title)
+    ax.set(
+        xscale="log",
+        xlabel=r"$k$ [h/Mpc]",
+        ylabel=r"$k^3 P_\times(k)$ [dimensionless $\times$ (h/Mpc)$^0$]",
+        title=title,
+    )
     plain_log_ticks(ax)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -203,14 +295,25 @@ def plot_covariance(res: dict, k, title: str, n: dict):
     for m, name in enumerate(models):
         c = res[name]
         vmax = np.nanmax(np.abs(c["cov_real"]))
-        panels = [(c["cov_real"], "N-body covariance", "viridis", None), (c["cov_fake"], f"GAN ({name}) covariance", "viridis", None),
-                  (c["cov_frac"], r"$C_{GAN}/C_{N-body} - 1$", "RdBu_r", (-1, 1)),
-                  (c["corr_real"], "N-body correlation", "viridis", (-1, 1)), (c["corr_fake"], f"GAN ({name}) correlation", "viridis", (-1, 1)),
-                  (c["corr_diff"], r"$R_{GAN} - R_{N-body}$", "RdBu_r", (-0.5, 0.5))]
+        panels = [
+            (c["cov_real"], "N-body covariance", "viridis", None),
+            (c["cov_fake"], f"GAN ({name}) covariance", "viridis", None),
+            (c["cov_frac"], r"$C_{GAN}/C_{N-body} - 1$", "RdBu_r", (-1, 1)),
+            (c["corr_real"], "N-body correlation", "viridis", (-1, 1)),
+            (c["corr_fake"], f"GAN ({name}) correlation", "viridis", (-1, 1)),
+            (c["corr_diff"], r"$R_{GAN} - R_{N-body}$", "RdBu_r", (-0.5, 0.5)),
+        ]
         for j, (mat, label, cmap, lim) in enumerate(panels):
             ax = axes[2 * m + j // 3, j % 3]
             if lim is None:
-                im = ax.imshow(np.log10(np.abs(mat)), origin="lower", cmap=cmap, extent=ext, vmin=np.log10(vmax) - 4, vmax=np.log10(vmax))
+                im = ax.imshow(
+                    np.log10(np.abs(mat)),
+                    origin="lower",
+                    cmap=cmap,
+                    extent=ext,
+                    vmin=np.log10(vmax) - 4,
+                    vmax=np.log10(vmax),
+                )
                 label = r"$\log_{10}|C|$, " + label
             else:
                 im = ax.imshow(mat, origin="lower", cmap=cmap, extent=ext, vmin=lim[0], vmax=lim[1])
@@ -231,12 +334,15 @@ def plot_bispectra(res: dict, title: str):
     th = res["thetas"]
     for c, (k1, k2) in enumerate(res["configs"]):
         ax = axes[0, c]
-        for name, b in [("N-body", res["real"][c])] + [(n, v[c]) for n, v in res["fake"].items()]:
+        for name, b in [("N-body, test A", res["real"][c])] + [(n, v[c]) for n, v in res["fake"].items()]:
             lo, med, hi = np.percentile(b, [16, 50, 84], axis=0)
             ax.fill_between(th, lo, hi, color=_color(name), alpha=0.2)
-            ax.plot(th, med, color=_color(name), label=f"{name} ({len(b)})")
-        ax.set(xlabel=r"angle $\theta$ between $k_1$ and $k_2$ [rad]", ylabel=r"$B(k_1,k_2,\theta)$ [(Mpc/h)$^6$]",
-               title=f"$k_1$ = {k1:.2f}, $k_2$ = {k2:.2f} h/Mpc")
+            ax.plot(th, med, color=_color(name), label=f"{_label(name)} ({len(b)})")
+        ax.set(
+            xlabel=r"angle $\theta$ between $k_1$ and $k_2$ [rad]",
+            ylabel=r"$B(k_1,k_2,\theta)$ [(Mpc/h)$^6$]",
+            title=f"$k_1$ = {k1:.2f}, $k_2$ = {k2:.2f} h/Mpc",
+        )
         ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
@@ -244,7 +350,7 @@ def plot_bispectra(res: dict, title: str):
 
 
 def plot_redshift(res: dict, training_z, title: str, n: dict):
-    """Fig. 12: N-body median P(k) at each z (grey) against the z = 3 cGAN grown linearly (left) and the cGAN (right)."""
+    """Fig. 12: N-body median P(k) at each z (grey) against the z = 3 cGAN grown linearly (left), the cGAN (right)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     cmap = plt.get_cmap("plasma")
@@ -254,7 +360,13 @@ def plot_redshift(res: dict, training_z, title: str, n: dict):
         for z in zs:
             ls = "-" if z in training_z else "--"
             ax.plot(res["k"], res["real"][z], color="0.6", lw=1)
-            ax.plot(res["k"], res[key][z], color=cmap(0.9 * z / zmax), ls=ls, label=f"z = {z:g}{'' if z in training_z else ' (interpolated)'}")
+            ax.plot(
+                res["k"],
+                res[key][z],
+                color=cmap(0.9 * z / zmax),
+                ls=ls,
+                label=f"z = {z:g}{'' if z in training_z else ' (interpolated)'}",
+            )
         ax.set(xscale="log", yscale="log", xlabel=r"$k$ [h/Mpc]", title=f"{label} vs N-body (grey)")
         plain_log_ticks(ax)
     axes[0].set_ylabel(r"median $P(k)$ [(Mpc/h)$^3$]")
@@ -281,25 +393,43 @@ def plot_latent_redshift(volumes: np.ndarray, redshifts, box_size: float, title:
 
 
 def plot_drs(res: dict, pk_real, title: str):
-    """Figs. 14-15: P(k) of N-body, all GAN samples and DRS-accepted ones; latent norms of all and accepted."""
+    """Figs. 14-15: P(k) of N-body (dev boxes), all GAN samples and DRS-accepted ones; latent norms of both."""
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     k = res["k"]
-    for name, p, color in (("N-body", pk_real, "k"), ("GAN, all", res["pk_all"], "C0"), ("GAN, DRS-accepted", res["pk_accepted"], "C4")):
+    for name, p, color in (
+        ("N-body, dev", pk_real, "k"),
+        ("GAN, all", res["pk_all"], "C0"),
+        ("GAN, DRS-accepted", res["pk_accepted"], "C4"),
+    ):
         if len(p) == 0:
             continue
         lo, med, hi = np.percentile(p, [16, 50, 84], axis=0)
         a.fill_between(k, lo, hi, color=color, alpha=0.2)
         a.plot(k, med, color=color, label=f"{name} ({len(p)})")
-    a.set(xscale="log", yscale="log", xlabel=r"$k$ [h/Mpc]", ylabel=r"$P(k)$ [(Mpc/h)$^3$]",
-          title=f"{title}: acceptance {100 * res['rate']:.1f}%")
+    a.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"$k$ [h/Mpc]",
+        ylabel=r"$P(k)$ [(Mpc/h)$^3$]",
+        title=f"{title}: acceptance {100 * res['rate']:.1f}%",
+    )
     plain_log_ticks(a)
     a.legend(fontsize=8)
     edges = np.linspace(res["latent_norm"].min(), res["latent_norm"].max(), 30)
-    b.hist(res["latent_norm"], edges, density=True, histtype="step", color="C0", label=f"prior ({len(res['latent_norm'])})")
+    b.hist(
+        res["latent_norm"], edges, density=True, histtype="step", color="C0", label=f"prior ({len(res['latent_norm'])})"
+    )
     b.axvline(np.median(res["latent_norm"]), color="C0", ls="--")
     if len(res["latent_norm_accepted"]):
-        b.hist(res["latent_norm_accepted"], edges, density=True, histtype="step", color="C4", label=f"DRS-accepted ({len(res['latent_norm_accepted'])})")
+        b.hist(
+            res["latent_norm_accepted"],
+            edges,
+            density=True,
+            histtype="step",
+            color="C4",
+            label=f"DRS-accepted ({len(res['latent_norm_accepted'])})",
+        )
         b.axvline(np.median(res["latent_norm_accepted"]), color="C4", ls="--")
     b.set(xlabel=r"latent norm $\|z\|_2$", ylabel="probability density", title="P3 Fig. 15 re-made (dashed: medians)")
     b.legend(fontsize=8)
