@@ -1,4 +1,5 @@
 """Chapters: jupytext pairs in sync, a validated parameters cell, smoke execution, book build."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -57,8 +58,13 @@ def test_papermill_sees_every_parameter(source):
 
 def _run(notebook: Path, tmp_path: Path, **parameters):
     return papermill.execute_notebook(
-        str(notebook), str(tmp_path / f"{notebook.stem}-out.ipynb"), parameters=parameters, kernel_name="python3",
-        cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        str(notebook),
+        str(tmp_path / f"{notebook.stem}-out.ipynb"),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
+        log_output=False,
     )
 
 
@@ -93,11 +99,32 @@ def test_book_builds(tmp_path):
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
     jb = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
-        [str(jb), "build", str(ROOT), "--config", str(tmp_path / "_config.yml"), "--path-output", str(tmp_path / "out"), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=600,
+        [
+            str(jb),
+            "build",
+            str(ROOT),
+            "--config",
+            str(tmp_path / "_config.yml"),
+            "--path-output",
+            str(tmp_path / "out"),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = tmp_path / "out" / "_build" / "html"
-    for page in ("book/intro.html", "notebooks/00_simulations.html", "notebooks/00_statistics.html", "notebooks/01_cosmogan.html",
-                 "notebooks/02_conditional_massmaps.html", "notebooks/03_3d_gan.html", "book/scorecard.html", "book/references.html"):
+    for page in (
+        "book/intro.html",
+        "notebooks/00_simulations.html",
+        "notebooks/00_statistics.html",
+        "notebooks/01_cosmogan.html",
+        "notebooks/02_conditional_massmaps.html",
+        "notebooks/03_3d_gan.html",
+        "book/scorecard.html",
+        "book/references.html",
+    ):
         assert (html / page).exists(), page

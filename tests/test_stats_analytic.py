@@ -1,12 +1,10 @@
 """Analytic checks of gancosmo.stats: Gaussian Minkowski functionals, known spectra, W1, FD."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from scipy.ndimage import gaussian_filter
-from scipy.special import erfc
-
 from gancosmo.stats import (
     bispectrum_3d,
     frechet_distance,
@@ -21,6 +19,8 @@ from gancosmo.stats import (
 )
 from gancosmo.stats.fields import gaussian_cubes, gaussian_maps, power_law_cl, power_law_pk
 from gancosmo.stats.power import ell_grid_2d
+from scipy.ndimage import gaussian_filter
+from scipy.special import erfc
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,9 @@ def test_power_spectrum_3d_recovers_input_spectrum():
     _, expect_full = power_spectrum_3d(np.zeros((1, n, n, n)), box)  # zeros: just to get shape
     b = kk.astype(int).ravel() - 1
     ok = (b >= 0) & (b < k.size)
-    expect = np.bincount(b[ok], weights=pk(kk.ravel()[ok] * kf), minlength=k.size) / np.bincount(b[ok], minlength=k.size)
+    expect = np.bincount(b[ok], weights=pk(kk.ravel()[ok] * kf), minlength=k.size) / np.bincount(
+        b[ok], minlength=k.size
+    )
     sigma = expect * np.sqrt(1.0 / (nmodes * ncubes))
     rel = np.abs(est.mean(0) - expect) / sigma
     assert expect_full.shape == (1, k.size)
@@ -109,7 +111,9 @@ def test_wasserstein1_of_shifted_gaussians_equals_the_shift():
     # P2's normalization: a 1 sigma shift gives 1, doubling the spread about 0.8
     z = 3.0 + 0.5 * x
     assert normalized_wasserstein1(z, z + 0.5) == pytest.approx(0.5 / z.std(), rel=1e-9)  # = 1 sigma
-    assert normalized_wasserstein1(z, 3.0 + 1.0 * rng.standard_normal(20000)) == pytest.approx(np.sqrt(2 / np.pi), abs=0.03)
+    assert normalized_wasserstein1(z, 3.0 + 1.0 * rng.standard_normal(20000)) == pytest.approx(
+        np.sqrt(2 / np.pi), abs=0.03
+    )
 
 
 def test_frechet_distance_of_gaussians():

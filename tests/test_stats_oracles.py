@@ -7,6 +7,7 @@ spectra, 1e-4 for Minkowski functionals, peak counts and bispectra.  float32 inp
 computed in float32 (the GPU path): their power spectra agree to 3e-6, limited by float32
 FFT rounding (about 1e-7 per mode, N log N operations).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from gancosmo.stats import (
     bispectrum_2d,
     bispectrum_3d,
@@ -80,7 +80,9 @@ def test_golden_files_are_current(meta, golden):
         "oracle/recipe.py changed since the golden files were made: run `make oracle`."
     )
     runner = hashlib.sha256((ROOT / "oracle" / "lenstools_runner.py").read_bytes()).hexdigest()
-    assert meta["runner_sha256"] == runner, "oracle/lenstools_runner.py changed since the golden files were made: run `make oracle`."
+    assert meta["runner_sha256"] == runner, (
+        "oracle/lenstools_runner.py changed since the golden files were made: run `make oracle`."
+    )
     assert meta["oracle"]["lenstools"] == "1.2"
     assert meta["fold_ratios"] == list(recipe.FOLD_RATIOS)
     for case in recipe.MAP_CASES:
@@ -153,7 +155,9 @@ def test_live_lenstools_on_a_fresh_field():
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
         np.savez(src, **flat)
-        subprocess.run([str(ORACLE_PY), str(ROOT / "oracle" / "lenstools_runner.py"), src, dst], check=True, capture_output=True)
+        subprocess.run(
+            [str(ORACLE_PY), str(ROOT / "oracle" / "lenstools_runner.py"), src, dst], check=True, capture_output=True
+        )
         ref = dict(np.load(dst))
     assert_rel(power_spectrum_2d(maps, 1.7, flat["x/ell_edges"])[1], ref["x/power"], 1e-6, "live power")
     assert_rel(power_spectrum_2d(maps, 1.7, flat["x/ell_edges_p2"])[1], ref["x/power_p2"], 1e-6, "live power log")
@@ -161,7 +165,12 @@ def test_live_lenstools_on_a_fresh_field():
     for j, v in enumerate((v0, v1, v2)):
         assert_rel(v, ref[f"x/minkowski/{j}"], 1e-4, f"live V{j}")
     assert_rel(peak_counts_2d(maps, flat["x/thresholds"])[1], ref["x/peaks"], 1e-4, "live peaks")
-    assert_rel(bispectrum_2d(maps, 1.7, flat["x/ell_edges_bisp"], "folded", 0.4)[1], ref["x/bisp_folded_0.4"], 1e-4, "live folded")
+    assert_rel(
+        bispectrum_2d(maps, 1.7, flat["x/ell_edges_bisp"], "folded", 0.4)[1],
+        ref["x/bisp_folded_0.4"],
+        1e-4,
+        "live folded",
+    )
 
 
 # ----------------------------------------------------------------------------------------

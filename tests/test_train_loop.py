@@ -1,10 +1,10 @@
 """The training loop: exact resume, checkpoints, divergence stop, the papers' rules, records."""
+
 import json
 
 import numpy as np
 import pytest
 import torch
-
 from gancosmo.models.cosmogan import cosmogan
 from gancosmo.train import TrainConfig, Trainer, TrainingDiverged
 from gancosmo.train.checkpoint import load
@@ -142,24 +142,34 @@ def test_records_config_and_tensorboard(tmp_path):
 
 def test_p1_recipe():
     cfg = TrainConfig.p1()
-    assert (cfg.loss, cfg.label_flip, cfg.optimizer, cfg.lr_g, cfg.betas, cfg.batch_size, cfg.latent_dim) == \
-        ("bce", 0.01, "adam", 2e-4, (0.5, 0.999), 64, 64)
+    assert (cfg.loss, cfg.label_flip, cfg.optimizer, cfg.lr_g, cfg.betas, cfg.batch_size, cfg.latent_dim) == (
+        "bce",
+        0.01,
+        "adam",
+        2e-4,
+        (0.5, 0.999),
+        64,
+        64,
+    )
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(loss="hinge"), "unknown loss 'hinge'"),
-    (dict(batch_size=0), "batch_size must be an integer >= 1"),
-    (dict(label_flip=1.0), r"label_flip must be a number in \[0, 1\)"),
-    (dict(epochs=-1), "epochs must be a finite number >= 0"),
-    (dict(optimizer="sgd"), "unknown optimizer"),
-    (dict(precision="fp8"), "precision must be one of"),
-    (dict(loss="wgan-gp", label_flip=0.01), "label_flip applies to the 'bce' loss only"),
-    (dict(critic_steps=0), "critic_steps"),
-    (dict(d_accuracy_threshold=1.5), "d_accuracy_threshold"),
-    (dict(lr_g=-1e-4), "lr_g"),
-    (dict(device="tpu"), "device must be"),
-    (dict(compile=1), "compile must be true/false or the name"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(loss="hinge"), "unknown loss 'hinge'"),
+        (dict(batch_size=0), "batch_size must be an integer >= 1"),
+        (dict(label_flip=1.0), r"label_flip must be a number in \[0, 1\)"),
+        (dict(epochs=-1), "epochs must be a finite number >= 0"),
+        (dict(optimizer="sgd"), "unknown optimizer"),
+        (dict(precision="fp8"), "precision must be one of"),
+        (dict(loss="wgan-gp", label_flip=0.01), "label_flip applies to the 'bce' loss only"),
+        (dict(critic_steps=0), "critic_steps"),
+        (dict(d_accuracy_threshold=1.5), "d_accuracy_threshold"),
+        (dict(lr_g=-1e-4), "lr_g"),
+        (dict(device="tpu"), "device must be"),
+        (dict(compile=1), "compile must be true/false or the name"),
+    ],
+)
 def test_config_errors(kwargs, words):
     with pytest.raises(ValueError, match=words):
         TrainConfig(**kwargs)
@@ -216,8 +226,19 @@ def test_conditional_data_pass_labels_and_resume_exactly(tmp_path):
     def run(out, stop_at=None, resume=False):
         torch.manual_seed(0)
         G, D = _CondG(), SpyD()
-        cfg = TrainConfig(loss="wgan-gp", critic_steps=2, optimizer="rmsprop", lr_g=1e-3, lr_d=1e-3, batch_size=8,
-                          max_steps=9, latent_dim=8, progress=False, out_dir=str(out), tensorboard=False)
+        cfg = TrainConfig(
+            loss="wgan-gp",
+            critic_steps=2,
+            optimizer="rmsprop",
+            lr_g=1e-3,
+            lr_d=1e-3,
+            batch_size=8,
+            max_steps=9,
+            latent_dim=8,
+            progress=False,
+            out_dir=str(out),
+            tensorboard=False,
+        )
         t = Trainer(G, D, (maps, labels), cfg, augment=dihedral2d)
         t.fit(stop_at=stop_at, resume=resume)
         return t
