@@ -1,4 +1,5 @@
 """P2's networks: Eq. 2 latent-length conditioning (both variants), Table A1/A2 shapes, bad input."""
+
 import math
 
 import numpy as np
@@ -88,3 +89,12 @@ def test_bad_network_input():
         ConditionalGenerator(width=0)
     with pytest.raises(ValueError, match=r"maps of shape \(B, 1, 128, 128\)"):
         ConditionalCritic(1)(torch.zeros(2, 1, 64, 64), torch.zeros(2, 2))
+
+
+def test_sizes_are_explicit():
+    from gancosmo.models.conditional import PAPER_WIDTH
+
+    assert PAPER_WIDTH == 32
+    for make in (ConditionalGenerator, ConditionalCritic, conditional_gan, Regressor):
+        with pytest.raises(TypeError):
+            make()  # no hidden default width

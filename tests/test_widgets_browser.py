@@ -7,6 +7,7 @@ rendered book (no kernel, no network, no CDN). Chromium
 is driven over the Chrome DevTools Protocol with tornado's websocket client (a Jupyter
 dependency already installed). Skipped when chromium is absent, unless GANCOSMO_REQUIRE_BROWSER=1.
 """
+
 import asyncio
 import json
 import os
@@ -20,7 +21,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from gancosmo.evaluation.p2 import MapScaler, generate
+from gancosmo.data.intensity import ConstantScale
+from gancosmo.evaluation.sampling import TorchEmulator
 from gancosmo.models.conditional import conditional_gan
 from gancosmo.stats import power_spectrum_2d
 from gancosmo.viz.widgets import ExplorerPanel, static_explorer_html
@@ -33,27 +35,46 @@ def _chromium():
             return path
     if os.environ.get("GANCOSMO_REQUIRE_BROWSER") == "1":
         pytest.fail("GANCOSMO_REQUIRE_BROWSER=1 but no chromium was found; run `make browser`.")
-    pytest.skip("chromium is not installed (run `make browser`); set GANCOSMO_REQUIRE_BROWSER=1 to make this a failure.")
+    pytest.skip(
+        "chromium is not installed (run `make browser`); set GANCOSMO_REQUIRE_BROWSER=1 to make this a failure."
+    )
 
 
 def _page(tmp_path):
     G, _ = conditional_gan(width=2, seed=0)  # width 1 at random init gives constant maps
-    scaler = MapScaler(0.01)
-    panel = ExplorerPanel(lambda om, s8, seed: generate(G, (om, s8), 1, scaler, seed=seed)[0],
-                          lambda m: power_spectrum_2d(m, 5.0, np.linspace(200, 4600, 12)))
+    emulator = TorchEmulator(G, ConstantScale(100.0), cond_dim=2)  # network units = kappa / 0.01
+    panel = ExplorerPanel(
+        lambda om, s8, seed: emulator.sample(1, seed=seed, labels=(om, s8))[0],
+        lambda m: power_spectrum_2d(m, 5.0, np.linspace(200, 4600, 12)),
+    )
     snippet = static_explorer_html(panel, [0.2, 0.3, 0.4], [0.6, 0.8, 1.0], [0, 1, 2], dpi=30, progress=False)
     book = tmp_path / "book"
     book.mkdir()
-    (book / "_config.yml").write_text("title: explorer test\nexecute:\n  execute_notebooks: 'off'\nonly_build_toc_files: true\n")
+    (book / "_config.yml").write_text(
+        "title: explorer test\nexecute:\n  execute_notebooks: 'off'\nonly_build_toc_files: true\n"
+    )
     (book / "_toc.yml").write_text("format: jb-book\nroot: explorer\n")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Static explorer"),
-                nbformat.v4.new_code_cell("display(HTML(snippet))", outputs=[
-                    nbformat.v4.new_output("display_data", data={"text/html": snippet, "text/plain": "<IPython.core.display.HTML object>"})])]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Static explorer"),
+        nbformat.v4.new_code_cell(
+            "display(HTML(snippet))",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"text/html": snippet, "text/plain": "<IPython.core.display.HTML object>"}
+                )
+            ],
+        ),
+    ]
     nb.metadata["kernelspec"] = dict(name="python3", display_name="Python 3", language="python")
     nbformat.write(nb, book / "explorer.ipynb")
     jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run([str(jb), "build", str(book), "--path-output", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(jb), "build", str(book), "--path-output", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     page = tmp_path / "out" / "_build" / "html" / "explorer.html"
     assert page.exists() and "gancosmo-explorer" in page.read_text()
@@ -90,7 +111,10 @@ async def _drive(ws_url, url):
     await cdp.call("Page.enable")
     await cdp.call("Page.navigate", url=url)
     for _ in range(100):
-        if await cdp.js("document.readyState === 'complete' && !!document.querySelector('img[data-role=view]') && document.querySelector('img[data-role=view]').complete"):
+        if await cdp.js(
+            "document.readyState === 'complete' && !!document.querySelector('img[data-role=view]') "
+            "&& document.querySelector('img[data-role=view]').complete"
+        ):
             break
         await asyncio.sleep(0.1)
     results = []
@@ -100,7 +124,14 @@ async def _drive(ws_url, url):
         value_before = await cdp.js(f"document.querySelectorAll('input[type=range]')[{d}].value")
         await cdp.js(f"document.querySelectorAll('input[type=range]')[{d}].focus()")
         for kind in ("rawKeyDown", "keyUp"):
-            await cdp.call("Input.dispatchKeyEvent", type=kind, key="ArrowRight", code="ArrowRight", windowsVirtualKeyCode=39, nativeVirtualKeyCode=39)
+            await cdp.call(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key="ArrowRight",
+                code="ArrowRight",
+                windowsVirtualKeyCode=39,
+                nativeVirtualKeyCode=39,
+            )
         await asyncio.sleep(0.2)
         after = await cdp.js("document.querySelector('img[data-role=view]').src")
         value_after = await cdp.js(f"document.querySelectorAll('input[type=range]')[{d}].value")
@@ -114,9 +145,21 @@ def test_static_explorer_sliders_change_the_map_in_chromium(tmp_path):
     chromium = _chromium()
     page = _page(tmp_path)
     profile = tmp_path / "profile"
-    proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0",
-                             "--remote-allow-origins=*", f"--user-data-dir={profile}", "about:blank"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            chromium,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--remote-debugging-port=0",
+            "--remote-allow-origins=*",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = profile / "DevToolsActivePort"
         for _ in range(300):

@@ -1,51 +1,110 @@
-"""P2 (conditional mass maps, Perraudin et al. 2021): the pipeline of chapter ``02_conditional_massmaps``.
+r"""P2 (conditional mass maps, Perraudin et al. 2021): the steps of chapter ``02_conditional_massmaps``.
 
-Data (the 57 KiDS-450 cosmologies with P2's 46/11 split), a constant intensity scaling and
-its inverse, conditional generation, the per-cosmology comparisons of P2's Figs. 5-10
-(normalized pixel and peak W1, power spectrum and folded bispectrum fractional differences,
-Minkowski functionals, correlation matrices with f_R, s_SSIM, the regressor FID), each also
-computed between two disjoint halves of the real maps (the real-vs-real reference), and the
-scorecard rows.
+One typed configuration (:class:`P2Config`, one profile table) and the chapter's steps, each a
+function returning a dataclass:
 
-Units: maps are dimensionless convergence on 5 x 5 deg (128 px); multipoles ell; C_ell in sr.
+* :func:`load_data` -- the 57 KiDS-450 cosmologies with P2's 46/11 split of *cosmologies*;
+  within every cosmology the maps are dealt into ``train`` / ``dev`` / ``test`` by parent
+  (:func:`gancosmo.evaluation.protocol.split_by_parent`). The parent of a map is the
+  simulation it was cut from when a cosmology has several, else the map itself (each map
+  draws, plane by plane, one of the run's six slab projections with a random shift and one
+  of the square's 8 symmetries: that is the most independent unit those data hold).
+* :func:`train_gan` (WGAN-GP, the config's step rule) and :func:`train_feature_regressor`
+  (Table A2; early stopping on ``dev``, test MSE on the held-out test maps).
+* :func:`evaluate` -- per scored cosmology, GAN vs test A, the lognormal null vs test A and
+  the nearest training cosmology's real maps vs test A, each against 39 parent-level
+  real-vs-real splits of the cosmology's test pool (:mod:`gancosmo.evaluation.protocol`),
+  the scorecard rows (schema 2), the curves of Figs. 5-9 and Fig. 10's grid.
+
+The comparison (:func:`compare`) of two equal-size feature sets returns P2's metrics: the
+normalized pixel and peak W1, :math:`f_R` (Eq. 3), :math:`s_{SSIM}` (Eq. 4, SSIM as
+scikit-image's ``structural_similarity``, batched: :func:`ssim_matrix`), FID\ :sup:`1/2` of the
+regressor outputs (Eq. 5) and the calibrated binned statistics of C_ell and the folded
+bispectrum (:func:`gancosmo.evaluation.binned.binned_comparison`).
+
+Units: maps are dimensionless convergence on 5 x 5 deg (128 px); multipoles ell; C_ell in sr,
+B_ell in sr^2.
 """
+
 from __future__ import annotations
+
+import dataclasses
+import math
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 from scipy.spatial import Delaunay
 
-from ..scorecard import Row
+from ..config import ChapterConfig, option, writable_folder
+from ..data.intensity import ConstantScale
+from ..params import ParameterError
+from ..scorecard import Row, save_chapter_results
 from ..sims.suites import kids450_grid
 from ..stats import (
     bispectrum_2d,
     fid_like,
-    fractional_difference,
     frobenius_fr,
-    minkowski_2d,
-    ms_ssim_random_pairs,
     normalized_wasserstein1,
-    peak_values,
     power_spectrum_2d,
-    s_ssim,
 )
+from ..stats import s_ssim as _s_ssim
+from ..stats.peaks import peak_mask
+from .binned import binned_comparison
+from .protocol import RowSpec, Scores, real_vs_real_splits, rows_from_scores, score, split_by_parent, subset, verdict
+from .sampling import LognormalNull, TorchEmulator
 
 __all__ = [
     "BISPEC_EDGES",
     "CORR_EDGES",
     "ELL_EDGES",
     "FIELD_DEG",
+    "GRID_METRICS",
+    "MODELS",
     "PAPER",
-    "PROFILES",
-    "MapScaler",
+    "P2Config",
+    "P2Data",
+    "GanRun",
+    "RegressorRun",
+    "CosmologyScores",
+    "P2Evaluation",
+    "load_data",
+    "train_gan",
+    "train_feature_regressor",
+    "evaluate",
+    "features",
     "compare",
-    "compare_grid",
-    "generate",
-    "grid_split",
-    "inside_training_hull",
-    "named_cosmologies",
-    "scorecard_rows",
+    "ssim_matrix",
+    "pixel_quantiles",
+    "interior_peaks",
+    "minkowski_interior",
     "summary_curves",
+    "grid_split",
+    "named_cosmologies",
+    "inside_training_hull",
+    "nearest_training",
+    "map_parents",
+    "resolved_ell",
+    "latent_grid",
+    "explorer_panel",
+    "run_meta",
+    "save_results",
+    "summary_markdown",
+    "data_markdown",
+    "regressor_verdict",
+    "memorisation_verdict",
+    "start_note",
+    "network_summary",
+    "training_summary",
+    "timing_summary",
+    "ell_factor",
+    "slider_range",
+    "explorer_values",
+    "scoring_markdown",
 ]
 
 FIELD_DEG = 5.0
@@ -54,50 +113,73 @@ FIELD_DEG = 5.0
 ELL_EDGES = np.linspace(200.0, 4600.0, 25)
 BISPEC_EDGES = np.linspace(200.0, 3000.0, 15)  # folded triangles, ratio 0.5: legs stay below Nyquist
 CORR_EDGES = np.linspace(300.0, 3000.0, 11)  # "coarsely-binned C_ell in 300 <= ell <= 3000" (Fig. 8)
+SSIM_WINDOW = 7  # scikit-image's default window (uniform, sample covariance, K1 = 0.01, K2 = 0.03)
+PIXEL_QUANTILES = 1024  # pixel values kept per map for the W1 (exact order statistics, every 16th of 128^2)
+PEAK_RADIUS = 2  # 24 neighbours (P2's 5 x 5 window)
+MODELS = ("A", "B", "C", "D")
+RESOLVED_MIN_RATIO = 0.75  # a bin is resolved while the simulated C_ell keeps at least this fraction of pyccl's
 
 #: P2's numbers for its models A, B, C, D and its regressor (Sect. 5, Appendix B).
-PAPER = dict(w1_pixel=(0.04, 0.02, 0.02, 0.02), w1_peak=(0.04, 0.03, 0.01, 0.02), f_r=(0.02, 0.14, 0.06, 0.06),
-             s_ssim=(0.08, 0.23, -0.27, 0.42), fid_sqrt=(1.26, 1.44, 1.00, 1.19), regressor_mse=8.93e-5,
-             f_cl="< 0.05", f_bl="~0.2 for two models")
+PAPER = dict(
+    w1_pixel=(0.04, 0.02, 0.02, 0.02),
+    w1_peak=(0.04, 0.03, 0.01, 0.02),
+    f_r=(0.02, 0.14, 0.06, 0.06),
+    s_ssim=(0.08, 0.23, -0.27, 0.42),
+    fid_sqrt=(1.26, 1.44, 1.00, 1.19),
+    regressor_mse=8.93e-5,
+    cl_mean_abs_frac="< 0.05",
+    bl_mean_abs_frac="~0.2 for two models",
+)
 
-#: Per-profile sizes. ``data``: overrides of the P2 suite (None: the suite's own profile sizes).
-PROFILES = {
-    "smoke": dict(data=dict(maps_per_cosmology=4, n_particles=32, n_steps=2, box_size=512.0), n_train_cosmologies=1,
-                  width=2, batch_size=4, max_steps=2, epochs=None, critic_steps=5, lr=1e-4, regressor_width=2,
-                  regressor_epochs=1.0, regressor_lr=3e-4, n_eval=4, n_pairs=4, explorer_grid=(2, 1, 2), n_latent_grid=2),
-    "cpu": dict(data=dict(maps_per_cosmology=32, n_particles=32, n_steps=6, box_size=256.0), n_train_cosmologies=None,
-                width=4, batch_size=16, max_steps=110, epochs=None, critic_steps=5, lr=1e-4, regressor_width=4,
-                regressor_epochs=8.0, regressor_lr=3e-4, n_eval=32, n_pairs=10, explorer_grid=(4, 4, 2), n_latent_grid=4),
-    "gpu": dict(data=None, n_train_cosmologies=None, width=32, batch_size=64, max_steps=None, epochs=20.0, critic_steps=5,
-                lr=1e-5, regressor_width=32, regressor_epochs=20.0, regressor_lr=3e-5, n_eval=1000, n_pairs=500,
-                explorer_grid=(9, 9, 4), n_latent_grid=5),
-    "paper": dict(data=None, n_train_cosmologies=None, width=32, batch_size=64, max_steps=None, epochs=40.0, critic_steps=5,
-                  lr=1e-5, regressor_width=32, regressor_epochs=20.0, regressor_lr=3e-5, n_eval=5000, n_pairs=5000,
-                  explorer_grid=(9, 9, 4), n_latent_grid=5),
-}
+#: Fig. 10's six metrics: (comparison key, label). The grid rows take the median of |value| over cosmologies.
+GRID_METRICS = (
+    ("s_ssim", "$s_{SSIM}$"),
+    ("fid_sqrt", "FID$^{1/2}$"),
+    ("w1_pixel", "$W_1$ pixels"),
+    ("cl_mean_abs_frac", r"mean $|f_{C_\ell}|$"),
+    ("bl_mean_abs_frac", r"mean $|f_{B_\ell}|$"),
+    ("f_r", "$f_R$"),
+)
+_PLAIN = dict(
+    s_ssim="s_SSIM",
+    fid_sqrt="FID^(1/2)",
+    w1_pixel="pixel W1",
+    cl_mean_abs_frac="mean fractional C_ell difference",
+    bl_mean_abs_frac="mean fractional B_ell difference",
+    f_r="f_R",
+)
+
+#: Regressor verdict: its test MSE must be at most this fraction of the MSE of always predicting the mean label.
+REGRESSOR_MAX_FRACTION = 0.1
+#: Memorisation verdict (PROTOCOL.md): median emulator-to-train NN distance / median test-to-train NN distance.
+MEMORISATION_MIN_RATIO = 0.95
 
 
 # -------------------------------------------------------------------------- the grid
 def grid_split() -> dict:
     """Indices into the 57 cosmologies: ``train`` (46), ``test_interpolation`` (8), ``test_extrapolation`` (3)."""
-    grid = kids450_grid()
     out = dict(train=[], test_interpolation=[], test_extrapolation=[])
-    for i, g in enumerate(grid):
-        out["train" if g["split"] == "train" else "test_extrapolation" if g["extrapolation"] else "test_interpolation"].append(i)
+    for i, g in enumerate(kids450_grid()):
+        out[
+            "train" if g["split"] == "train" else "test_extrapolation" if g["extrapolation"] else "test_interpolation"
+        ].append(i)
     return {k: np.array(v, dtype=int) for k, v in out.items()}
+
+
+def _grid_params() -> tuple[np.ndarray, np.ndarray]:
+    grid = kids450_grid()
+    return np.array([g["omega_m"] for g in grid]), np.array([g["sigma8"] for g in grid])
 
 
 def named_cosmologies() -> dict:
     """Our models A-D, all test cosmologies: A the interpolation one nearest the grid centre,
     B, C, D the three extrapolation ones (grid edges: low Omega_m, high sigma_8, high Omega_m)."""
-    grid, split = kids450_grid(), grid_split()
-    om = np.array([g["omega_m"] for g in grid])
-    s8 = np.array([g["sigma8"] for g in grid])
+    split = grid_split()
+    om, s8 = _grid_params()
     d = ((om - np.median(om)) / om.std()) ** 2 + ((s8 - np.median(s8)) / s8.std()) ** 2
     interp = split["test_interpolation"]
     ext = sorted(split["test_extrapolation"], key=lambda i: (om[i], -s8[i]))
-    centre = int(interp[np.argmin(d[interp])])
-    return {"A": centre, "B": int(ext[0]), "C": int(ext[1]), "D": int(ext[2])}
+    return {"A": int(interp[np.argmin(d[interp])]), "B": int(ext[0]), "C": int(ext[1]), "D": int(ext[2])}
 
 
 def inside_training_hull(omega_m, sigma8) -> np.ndarray:
@@ -108,177 +190,1581 @@ def inside_training_hull(omega_m, sigma8) -> np.ndarray:
     return Delaunay(pts).find_simplex(q) >= 0
 
 
-# -------------------------------------------------------------------------- scaling and generation
-class MapScaler:
-    """Constant intensity scaling ``x / sigma`` (sigma: pixel std of the training maps) and its inverse."""
+def nearest_training(omega_m: float, sigma8: float, candidates) -> int:
+    """The candidate cosmology nearest (Omega_m, sigma_8), distances scaled by the grid's range of each parameter."""
+    om, s8 = _grid_params()
+    c = np.asarray(list(candidates), dtype=int)
+    if c.size == 0:
+        raise ValueError("no training cosmology to choose from; accepted is a non-empty list of grid indices.")
+    d = ((om[c] - omega_m) / np.ptp(om)) ** 2 + ((s8[c] - sigma8) / np.ptp(s8)) ** 2
+    return int(c[np.argmin(d)])
 
-    def __init__(self, sigma: float):
-        if not (np.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma must be a positive finite pixel standard deviation, got {sigma!r}.")
-        self.sigma = float(sigma)
+
+def map_parents(n_maps: int, n_sims: int) -> np.ndarray:
+    """Simulation index of each map of one cosmology, as :func:`gancosmo.sims.lensing.convergence_maps` shares them out.
+
+    ``convergence_maps`` gives simulation ``s`` the maps ``round(s n / n_sims)`` to
+    ``round((s + 1) n / n_sims)`` in order; the arrays of a suite keep that order.
+    """
+    per_sim = np.diff(np.linspace(0, n_maps, n_sims + 1).round().astype(int))
+    return np.repeat(np.arange(n_sims), per_sim)
+
+
+# -------------------------------------------------------------------------- configuration
+def _power_of_two(v) -> bool:
+    return isinstance(v, int) and v >= 8 and (v & (v - 1)) == 0
+
+
+def _grid_shape(v) -> bool:
+    return (
+        isinstance(v, tuple)
+        and len(v) == 3
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v)
+    )
+
+
+@dataclass(frozen=True)
+class P2Config(ChapterConfig):
+    """Every size and setting of chapter 02, one profile table (:attr:`PROFILES`).
+
+    The GAN trains ``max_steps`` generator steps when that is set, else ``epochs`` passes over
+    its training maps; overriding ``epochs`` (and not ``max_steps``) clears the profile's
+    ``max_steps`` (:meth:`from_parameters`), so ``-p epochs 2`` means two epochs.
+    """
+
+    PROFILES: ClassVar[dict] = {}
+
+    seed: int = option(doc="seed of the splits, the weights, the training run and the evaluation latents", low=0)
+    conditioning: str = option(
+        doc="Eq. 2 as printed ('paper') or the authors' released code ('code')", choices=("paper", "code")
+    )
+    gp_form: str = option(
+        doc="gradient penalty: 'paper' mean((|grad| - 1)^2) or 'code' (sum |grad|^2 / batch - 1)^2",
+        choices=("paper", "code"),
+    )
+    fid_formula: str = option(
+        doc="'p2_text' (Eq. 5 as printed) or 'frechet' (the usual Frechet distance, the authors' code)",
+        choices=("p2_text", "frechet"),
+    )
+    # data (overrides of the P2 suite)
+    maps_per_cosmology: int = option(doc="simulated maps per cosmology (P2: 12,000)", low=6)
+    n_particles: int = option(
+        doc="particles per side of each PM simulation", check=_power_of_two, describe="a power of two >= 8"
+    )
+    n_steps: int = option(doc="PM time steps", low=1)
+    box_size: float = option(doc="PM box side in Mpc/h", low=0, low_open=True)
+    n_sims: int = option(doc="independent PM simulations per cosmology (the parents of the maps when >= 2)", low=1)
+    n_train_cosmologies: int | None = option(
+        doc="training cosmologies simulated (None: all 46; test ones always all, "
+        "unless this is set: then models A-D only)",
+        low=1,
+        high=46,
+        nullable=True,
+    )
+    train_fraction: float = option(
+        doc="fraction of each cosmology's parents dealt to train", low=0, high=1, low_open=True, high_open=True
+    )
+    dev_fraction: float = option(
+        doc="fraction dealt to dev (model selection: the regressor's early stopping); the rest is test",
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+    )
+    # networks
+    width: int = option(doc="channels of the networks' thinnest layer (Table A1: 32)", low=1)
+    regressor_width: int = option(doc="the regressor's width (Table A2: 32)", low=1)
+    # training
+    epochs: float | None = option(
+        doc="GAN epochs over its training maps, used when max_steps is None (P2: 40)",
+        low=0,
+        low_open=True,
+        nullable=True,
+    )
+    max_steps: int | None = option(doc="GAN generator steps (None: train by epochs)", low=1, nullable=True)
+    batch_size: int = option(doc="maps per batch (P2: 64)", low=2)
+    critic_steps: int = option(doc="critic updates per generator update (P2: 5)", low=1)
+    lr: float = option(doc="RMSprop learning rate of both networks (P2: 1e-5)", low=0, high=1, low_open=True)
+    regressor_epochs: float = option(doc="regressor epochs (P2: 20)", low=0, low_open=True)
+    regressor_lr: float = option(doc="regressor Adam learning rate (P2: 3e-5)", low=0, high=1, low_open=True)
+    # evaluation
+    n_eval: int | None = option(
+        doc="maps per side of every comparison: GAN = test A = test B (None: as many as the test pool "
+        "allows; P2: 5000)",
+        low=3,
+        nullable=True,
+    )
+    n_splits: int = option(doc="random parent-level real-vs-real splits per cosmology for the bands", low=20)
+    n_scored_training: int | None = option(
+        doc="training cosmologies scored besides all test ones (None: every one simulated)", low=0, nullable=True
+    )
+    n_latent_grid: int = option(doc="side of Fig. 4's grid of cosmologies", low=2)
+    explorer_grid: tuple = option(
+        doc="static explorer views: (Omega_m values, sigma_8 values, seeds)",
+        check=_grid_shape,
+        describe="three positive integers",
+    )
+    explore_omega_m: float = option(
+        doc="starting Omega_m of the live explorer (outside the trained range is allowed, and flagged)",
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+    )
+    explore_sigma8: float = option(doc="starting sigma_8 of the live explorer", low=0, high=3, low_open=True)
+    device: str | None = option(
+        doc="'cpu' or 'cuda' (None: cuda when available)", choices=("cpu", "cuda"), nullable=True
+    )
+    results_dir: str | None = option(
+        doc="folder for scorecard_p2_{profile}.json and the figures (PNG), or None", nullable=True
+    )
 
     @classmethod
-    def fit(cls, maps: np.ndarray) -> MapScaler:
-        return cls(float(np.std(maps)))
+    def from_parameters(cls, profile: str = "auto", **overrides) -> P2Config:
+        """As :meth:`ChapterConfig.from_parameters`; an ``epochs`` override without ``max_steps`` trains by epochs."""
+        cfg = super().from_parameters(profile, **overrides)
+        if overrides.get("epochs") is not None and overrides.get("max_steps") is None and cfg.max_steps is not None:
+            cfg = dataclasses.replace(cfg, max_steps=None)
+        return cfg
 
-    def forward(self, maps):
-        return maps / self.sigma
+    def check(self) -> None:
+        from ..models.conditional import LatentNormConditioning
 
-    def inverse(self, scaled):
-        return scaled * self.sigma
+        if self.epochs is None and self.max_steps is None:
+            raise ParameterError(
+                "parameters 'epochs' and 'max_steps' are both None; accepted is a number for at least one."
+            )
+        if self.train_fraction + self.dev_fraction >= 1:
+            raise ParameterError(
+                f"parameters 'train_fraction' + 'dev_fraction' must be below 1 (the rest is test); got "
+                f"{self.train_fraction} + {self.dev_fraction}."
+            )
+        layout = self.layout()
+        if layout["test_parents"] < 2:
+            raise ParameterError(
+                f"the split leaves {layout['test_parents']} test parent(s) per cosmology; accepted are at least 2 "
+                f"(raise 'maps_per_cosmology' or 'n_sims', or lower 'train_fraction'/'dev_fraction')."
+            )
+        if self.n_eval is not None and self.n_eval > layout["n_max"]:
+            raise ParameterError(
+                f"parameter 'n_eval' must be at most {layout['n_max']}, the largest n for which each cosmology's "
+                f"test pool ({layout['test_maps']} maps in {layout['test_parents']} parents) holds two "
+                f"parent-disjoint sets; got {self.n_eval}."
+            )
+        if layout["n_max"] < 3:
+            raise ParameterError(
+                f"each cosmology's test pool ({layout['test_maps']} maps) allows only n = {layout['n_max']} per side; "
+                "accepted are data with n >= 3 (raise 'maps_per_cosmology')."
+            )
+        lowest = LatentNormConditioning.make(self.conditioning).lowest()
+        for name, value, low in (
+            ("explore_omega_m", self.explore_omega_m, lowest[0]),
+            ("explore_sigma8", self.explore_sigma8, lowest[1]),
+        ):
+            if value <= low:
+                raise ParameterError(
+                    f"parameter {name!r} must be above {low:.3f}, where Eq. 2's latent length reaches zero with "
+                    f"conditioning {self.conditioning!r}; got {value!r}."
+                )
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ParameterError(
+                "parameter 'device' is 'cuda' but no CUDA device is available; accepted here are 'cpu' or None."
+            )
+        if self.results_dir is not None and not writable_folder(self.results_dir):
+            raise ParameterError(
+                f"parameter 'results_dir' must be a folder this process can write; {self.results_dir!r} is not."
+            )
+
+    # ------------------------------------------------------------------ derived
+    def layout(self) -> dict:
+        """Parents and maps per role in one cosmology, and the largest ``n`` per side the test pool allows."""
+        parents = (
+            map_parents(self.maps_per_cosmology, self.n_sims) if self.n_sims > 1 else np.arange(self.maps_per_cosmology)
+        )
+        roles = split_by_parent(parents, self.fractions(), seed=0)
+        test = roles["test"]
+        sizes = np.bincount(parents[test]) if self.n_sims > 1 else np.ones(len(test), int)
+        sizes = sizes[sizes > 0]
+        n_parents = len(sizes)
+        # parents are dealt whole: each side needs ceil(n / smallest parent) parents in the worst case
+        s = int(sizes.min())
+        n_max = s * (n_parents // 2)
+        return dict(
+            train_maps=len(roles["train"]),
+            dev_maps=len(roles["dev"]),
+            test_maps=len(test),
+            test_parents=n_parents,
+            n_max=int(n_max),
+        )
+
+    def fractions(self) -> dict:
+        return {
+            "train": self.train_fraction,
+            "dev": self.dev_fraction,
+            "test": 1.0 - self.train_fraction - self.dev_fraction,
+        }
+
+    @property
+    def n_per_side(self) -> int:
+        """Maps on each side of every comparison (GAN = test A = test B = the null)."""
+        return self.n_eval if self.n_eval is not None else self.layout()["n_max"]
+
+    @property
+    def parent_kind(self) -> str:
+        return "simulation" if self.n_sims > 1 else "map"
+
+    def suite_options(self) -> dict:
+        """The P2 suite's sizes (``gancosmo.sims.suites.p2_maps`` overrides)."""
+        return dict(
+            maps_per_cosmology=self.maps_per_cosmology,
+            n_particles=self.n_particles,
+            n_steps=self.n_steps,
+            box_size=self.box_size,
+            n_sims=self.n_sims,
+        )
+
+    def resolved_device(self) -> str:
+        return self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+    def train_config(self, progress: bool = True):
+        """The :class:`gancosmo.train.TrainConfig` of the GAN: P2's recipe with this profile's sizes.
+
+        The step rule: ``max_steps`` generator steps when set, else ``epochs`` passes.
+        """
+        from ..train import TrainConfig
+
+        return TrainConfig(
+            loss="wgan-gp",
+            gp_weight=10.0,
+            gp_form=self.gp_form,
+            critic_steps=self.critic_steps,
+            optimizer="rmsprop",
+            lr_g=self.lr,
+            lr_d=self.lr,
+            batch_size=self.batch_size,
+            epochs=self.epochs if self.epochs is not None else 1.0,
+            max_steps=self.max_steps,
+            latent_dim=128,
+            seed=self.seed,
+            device=self.resolved_device(),
+            progress=progress,
+            tensorboard=False,
+            log_every=5,
+        )
 
 
-@torch.no_grad()
-def generate(G, params, n: int, scaler: MapScaler, seed: int = 0, batch_size: int = 128, z=None) -> np.ndarray:
-    """``n`` convergence maps ``(n, 128, 128)`` at ``params`` (one ``(Omega_m, sigma_8)`` pair or ``(n, 2)``).
+_COMMON = dict(
+    seed=0,
+    conditioning="paper",
+    gp_form="paper",
+    fid_formula="p2_text",
+    critic_steps=5,
+    n_splits=39,
+    explore_omega_m=0.30,
+    explore_sigma8=0.80,
+    device=None,
+    results_dir=None,
+)
+P2Config.PROFILES = {
+    "smoke": P2Config(
+        profile="smoke",
+        **_COMMON,
+        maps_per_cosmology=16,
+        n_particles=32,
+        n_steps=2,
+        box_size=512.0,
+        n_sims=1,
+        n_train_cosmologies=1,
+        train_fraction=0.5,
+        dev_fraction=0.125,
+        width=2,
+        regressor_width=2,
+        epochs=None,
+        max_steps=2,
+        batch_size=4,
+        lr=1e-4,
+        regressor_epochs=1.0,
+        regressor_lr=3e-4,
+        n_eval=None,
+        n_scored_training=None,
+        n_latent_grid=2,
+        explorer_grid=(2, 1, 2),
+    ),
+    # cpu: one PM run per cosmology (64 maps of it); 110 generator steps of a narrow network at 10x P2's rate;
+    # all 57 cosmologies scored (about a fifth of the run on two idle cores)
+    "cpu": P2Config(
+        profile="cpu",
+        **_COMMON,
+        maps_per_cosmology=64,
+        n_particles=32,
+        n_steps=6,
+        box_size=256.0,
+        n_sims=1,
+        n_train_cosmologies=None,
+        train_fraction=0.4,
+        dev_fraction=0.1,
+        width=4,
+        regressor_width=4,
+        epochs=None,
+        max_steps=110,
+        batch_size=16,
+        lr=1e-4,
+        regressor_epochs=8.0,
+        regressor_lr=3e-4,
+        n_eval=None,
+        n_scored_training=None,
+        n_latent_grid=4,
+        explorer_grid=(4, 4, 2),
+    ),
+    # gpu: 8 runs per cosmology so that train / dev / test are whole simulations (4 / 1 / 3)
+    "gpu": P2Config(
+        profile="gpu",
+        **_COMMON,
+        maps_per_cosmology=1000,
+        n_particles=128,
+        n_steps=20,
+        box_size=256.0,
+        n_sims=8,
+        n_train_cosmologies=None,
+        train_fraction=0.5,
+        dev_fraction=0.125,
+        width=32,
+        regressor_width=32,
+        epochs=20.0,
+        max_steps=None,
+        batch_size=64,
+        lr=1e-5,
+        regressor_epochs=20.0,
+        regressor_lr=3e-5,
+        n_eval=None,
+        n_scored_training=None,
+        n_latent_grid=5,
+        explorer_grid=(9, 9, 4),
+    ),
+    "paper": P2Config(
+        profile="paper",
+        **_COMMON,
+        maps_per_cosmology=12000,
+        n_particles=256,
+        n_steps=30,
+        box_size=256.0,
+        n_sims=50,
+        n_train_cosmologies=None,
+        train_fraction=0.5,
+        dev_fraction=0.125,
+        width=32,
+        regressor_width=32,
+        epochs=40.0,
+        max_steps=None,
+        batch_size=64,
+        lr=1e-5,
+        regressor_epochs=20.0,
+        regressor_lr=3e-5,
+        n_eval=None,
+        n_scored_training=None,
+        n_latent_grid=5,
+        explorer_grid=(9, 9, 4),
+    ),
+}
 
-    Latents are drawn from ``seed`` (the same seed gives the same latents at any parameters),
-    or given as ``z`` ``(n, latent_dim)``.
+
+# -------------------------------------------------------------------------- data
+@dataclass
+class P2Data:
+    """The chapter's maps with their cosmology, parent and role (``train``/``dev``/``test``)."""
+
+    maps: np.ndarray  # (N, 128, 128) float32 convergence
+    params: np.ndarray  # (N, 2) (Omega_m, sigma_8)
+    cosmology: np.ndarray  # (N,) index into the 57-cosmology grid
+    parent: np.ndarray  # (N,) parent id, unique over cosmologies
+    role: np.ndarray  # (N,) "train", "dev" or "test" (within each cosmology, by parent)
+    cosmologies: list  # grid indices simulated
+    train_cosmologies: list  # P2's training cosmologies among them
+    test_cosmologies: list  # P2's held-out cosmologies among them
+    named: dict  # "A".."D" -> grid index
+    split: dict  # P2's split of the 57 cosmologies (grid_split)
+    omega_m: np.ndarray  # (57,)
+    sigma8: np.ndarray  # (57,)
+    parent_kind: str  # "simulation" or "map"
+    transform: ConstantScale  # physical -> network units (1 / pixel std of the GAN's training maps)
+    ssim_range: float  # SSIM data_range: max - min over the GAN's training maps
+    seconds: float
+    build_seconds: float  # time the suite took to simulate (0 when read from the cache... as recorded by the cache)
+
+    def index(self, cosmology: int, role: str | tuple = ("train", "dev", "test")) -> np.ndarray:
+        roles = (role,) if isinstance(role, str) else tuple(role)
+        return np.flatnonzero((self.cosmology == cosmology) & np.isin(self.role, roles))
+
+    def gan_training(self) -> np.ndarray:
+        """Indices of the GAN's (and the regressor's) training maps: role train of the training cosmologies."""
+        return np.flatnonzero(np.isin(self.cosmology, self.train_cosmologies) & (self.role == "train"))
+
+    def label(self, i: int) -> str:
+        return rf"$\Omega_m$={self.omega_m[i]:.3f}, $\sigma_8$={self.sigma8[i]:.3f}"
+
+    @property
+    def vlim(self) -> tuple:
+        return float(np.quantile(self.maps, 0.005)), float(np.quantile(self.maps, 0.995))
+
+    def counts(self) -> dict:
+        c = self.cosmologies[0]
+        return {r: len(self.index(c, r)) for r in ("train", "dev", "test")}
+
+
+def load_data(cfg: P2Config, progress: bool = True) -> P2Data:
+    """Simulate (or read from the cache) the P2 suite at the config's sizes; deal every cosmology's maps by parent."""
+    from ..sims.suites import p2_maps
+
+    t0 = time.perf_counter()
+    split, named = grid_split(), named_cosmologies()
+    om, s8 = _grid_params()
+    if cfg.n_train_cosmologies is None:
+        use = list(range(len(om)))
+    else:
+        use = sorted(set(split["train"][: cfg.n_train_cosmologies].tolist()) | set(named.values()))
+    suite = p2_maps(
+        profile=cfg.profile, device=cfg.resolved_device(), progress=progress, cosmologies=use, **cfg.suite_options()
+    )
+    maps, params, cidx = suite["maps"], suite["params"], suite["cosmology_index"]
+    parent = np.empty(len(maps), dtype=np.int64)
+    role = np.empty(len(maps), dtype="<U5")
+    for c in use:
+        idx = np.flatnonzero(cidx == c)
+        local = map_parents(len(idx), cfg.n_sims) if cfg.n_sims > 1 else np.arange(len(idx))
+        parent[idx] = c * 1_000_000 + local
+        for name, members in split_by_parent(local, cfg.fractions(), seed=cfg.seed + c).items():
+            role[idx[members]] = name
+    train_ids = [c for c in use if c in set(split["train"].tolist())]
+    test_ids = [c for c in use if c not in set(train_ids)]
+    sel = np.isin(cidx, train_ids) & (role == "train")
+    if not sel.any():
+        raise ValueError("no training maps: the data hold no training cosmology; accepted is n_train_cosmologies >= 1.")
+    return P2Data(
+        maps=maps,
+        params=params,
+        cosmology=cidx,
+        parent=parent,
+        role=role,
+        cosmologies=use,
+        train_cosmologies=train_ids,
+        test_cosmologies=test_ids,
+        named=named,
+        split=split,
+        omega_m=om,
+        sigma8=s8,
+        parent_kind=cfg.parent_kind,
+        transform=ConstantScale.standardize(maps[sel]),
+        ssim_range=float(np.ptp(maps[sel])),
+        seconds=time.perf_counter() - t0,
+        build_seconds=float(suite.meta.get("seconds", 0.0)),
+    )
+
+
+# -------------------------------------------------------------------------- training
+@dataclass
+class GanRun:
+    """The trained conditional GAN and its run."""
+
+    generator: torch.nn.Module
+    critic: torch.nn.Module
+    emulator: TorchEmulator  # sample(n, seed, labels=(Omega_m, sigma_8)) -> kappa maps
+    history: list
+    steps: int
+    epochs: float
+    n_maps: int
+    seconds: float
+    n_generator_parameters: int
+    n_critic_parameters: int
+
+
+def train_gan(cfg: P2Config, data: P2Data, progress: bool = True) -> GanRun:
+    """Train Table A1's networks with WGAN-GP on the training maps of the training cosmologies (P2's recipe)."""
+    from ..data.augment import dihedral2d
+    from ..models.conditional import conditional_gan, count_parameters
+    from ..train import Trainer
+
+    G, D = conditional_gan(cfg.width, conditioning=cfg.conditioning, seed=cfg.seed)
+    sel = data.gan_training()
+    x = data.transform.forward(data.maps[sel]).astype(np.float32)
+    y = data.params[sel].astype(np.float32)
+    t0 = time.perf_counter()
+    trainer = Trainer(G, D, (x, y), cfg.train_config(progress=progress), augment=dihedral2d)
+    result = trainer.fit()
+    G = trainer.G_raw.eval()
+    emulator = TorchEmulator(G, data.transform, cond_dim=2, batch_size=128)
+    return GanRun(
+        generator=G,
+        critic=trainer.D_raw,
+        emulator=emulator,
+        history=result["history"],
+        steps=int(result["step"]),
+        epochs=float(result["epochs"]),
+        n_maps=len(x),
+        seconds=time.perf_counter() - t0,
+        n_generator_parameters=count_parameters(G),
+        n_critic_parameters=count_parameters(D),
+    )
+
+
+@dataclass
+class RegressorRun:
+    """Table A2's regressor, the FID's feature network, with its held-out test MSE."""
+
+    model: torch.nn.Module
+    losses: list  # training loss per epoch
+    dev_mse: list  # dev MSE per epoch (early stopping)
+    best_epoch: int
+    test_mse: float
+    reference_mse: float  # always predicting the mean training label, on the same test maps
+    n_train: int
+    n_dev: int
+    n_test: int
+    seconds: float
+
+    @property
+    def verdict(self) -> str:
+        return regressor_verdict(self.test_mse, self.reference_mse)
+
+    def features(self, maps: np.ndarray, transform) -> np.ndarray:
+        """``(N, 2)`` predicted (Omega_m, sigma_8) of convergence maps."""
+        from ..models.regressor import predict
+
+        return predict(self.model, transform.forward(np.asarray(maps, np.float32)))
+
+
+def regressor_verdict(test_mse: float, reference_mse: float) -> str:
+    """``pass`` when the test MSE is at most :data:`REGRESSOR_MAX_FRACTION` of the mean-label MSE (R^2 >= 0.9)."""
+    return "pass" if np.isfinite(test_mse) and test_mse <= REGRESSOR_MAX_FRACTION * reference_mse else "fail"
+
+
+def train_feature_regressor(cfg: P2Config, data: P2Data, progress: bool = True) -> RegressorRun:
+    """Train the regressor on the GAN's training maps, stop early on the dev maps of the training cosmologies,
+    and measure its MSE on their test maps (never seen by either network)."""
+    from ..data.augment import dihedral2d
+    from ..models.regressor import Regressor, mse, predict, train_regressor
+
+    tr = data.gan_training()
+    ids = data.train_cosmologies
+    dev = np.flatnonzero(np.isin(data.cosmology, ids) & (data.role == "dev"))
+    te = np.flatnonzero(np.isin(data.cosmology, ids) & (data.role == "test"))
+    f = data.transform.forward
+    t0 = time.perf_counter()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = Regressor(cfg.regressor_width).to(cfg.resolved_device())
+    fit = train_regressor(
+        model,
+        f(data.maps[tr]),
+        data.params[tr],
+        epochs=cfg.regressor_epochs,
+        lr=cfg.regressor_lr,
+        batch_size=min(64, len(tr)),
+        seed=cfg.seed,
+        augment=dihedral2d,
+        progress=progress,
+        dev=(f(data.maps[dev]), data.params[dev]),
+    )
+    y_te = data.params[te]
+    test = mse(predict(model, f(data.maps[te])), y_te)
+    reference = mse(np.broadcast_to(data.params[tr].mean(0), y_te.shape), y_te)
+    return RegressorRun(
+        model=model,
+        losses=fit.losses,
+        dev_mse=fit.dev_mse,
+        best_epoch=fit.best_epoch,
+        test_mse=test,
+        reference_mse=reference,
+        n_train=len(tr),
+        n_dev=len(dev),
+        n_test=len(te),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# -------------------------------------------------------------------------- per-map statistics
+def _box_mean(x: torch.Tensor, w: int) -> torch.Tensor:
+    """Mean over every ``w x w`` window fully inside the map, ``(B, H - w + 1, W - w + 1)``."""
+    return torch.nn.functional.avg_pool2d(x.unsqueeze(1), w, stride=1).squeeze(1)
+
+
+def ssim_matrix(maps, data_range: float, window: int = SSIM_WINDOW, device=None, batch: int = 256) -> np.ndarray:
+    r"""SSIM of every pair of a set of maps, ``(N, N)`` (diagonal NaN), as scikit-image's ``structural_similarity``.
+
+    scikit-image (``skimage.metrics.structural_similarity(a, b, data_range=R)``, its defaults:
+    a uniform ``7 x 7`` window, sample covariances, :math:`K_1 = 0.01`, :math:`K_2 = 0.03`)
+    averages
+    :math:`S = (2\mu_a\mu_b + C_1)(2\sigma_{ab} + C_2) / ((\mu_a^2 + \mu_b^2 + C_1)(\sigma_a^2 + \sigma_b^2 + C_2))`
+    with :math:`C_i = (K_i R)^2` over the pixels at least ``(window - 1)/2`` from the border;
+    this computes the same in float64 with window means of the valid region, batched over pairs.
+
+    Parameters
+    ----------
+    maps : array_like
+        ``(N, H, W)`` maps, N >= 2.
+    data_range : float
+        :math:`R`, fixed for every set compared (the chapter: max - min of the training maps).
     """
-    dev = next(G.parameters()).device
-    y = np.asarray(params, dtype=np.float32)
-    y = np.tile(y, (n, 1)) if y.ndim == 1 else y
-    if y.shape != (n, 2):
-        raise ValueError(f"params must be (Omega_m, sigma_8) or an (n, 2) array with n = {n}, got shape {y.shape}.")
-    if z is None:
-        z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
-    was = G.training
-    G.eval()
-    out = []
-    for s in range(0, n, batch_size):
-        out.append(G(z[s:s + batch_size].to(dev), torch.from_numpy(y[s:s + batch_size]).to(dev)).float()[:, 0].cpu().numpy())
-    G.train(was)
-    return scaler.inverse(np.concatenate(out)).astype(np.float32)
-
-
-# -------------------------------------------------------------------------- comparisons
-def _mean_abs(f: np.ndarray) -> float:
-    f = np.asarray(f, float)
-    f = f[np.isfinite(f)]
-    return float(np.mean(np.abs(f))) if f.size else float("nan")
-
-
-def compare(real: np.ndarray, other: np.ndarray, feat_real=None, feat_other=None, n_pairs: int = 40, seed: int = 0,
-            fid_formula: str = "p2_text", data_range: float | None = None, ssim_real=None) -> dict:
-    """P2's six grid metrics (Fig. 10) plus peak W1 between real maps and ``other`` maps of one cosmology.
-
-    Returns ``s_ssim``, ``fid_sqrt`` (NaN without regressor features), ``w1_pixel``, ``w1_peak``,
-    ``f_cl`` (mean |fractional difference| of C_ell), ``f_bl`` (same for the folded bispectrum),
-    ``f_r`` (Eq. 3 on C_ell in 300 <= ell <= 3000). ``data_range`` is the MS-SSIM dynamic range
-    (default: that of ``real``); ``ssim_real`` reuses MS-SSIM scores of ``real`` already computed.
-    """
-    real, other = np.asarray(real, np.float64), np.asarray(other, np.float64)
-    dr = float(np.ptp(real)) if data_range is None else float(data_range)
-    if ssim_real is None:
-        ssim_real = ms_ssim_random_pairs(real.astype(np.float32), n_pairs, data_range=dr, seed=seed + 1)
-    ss = s_ssim(ms_ssim_random_pairs(other.astype(np.float32), n_pairs, data_range=dr, seed=seed), ssim_real)
-    _, cr = power_spectrum_2d(real, FIELD_DEG, ELL_EDGES)
-    _, co = power_spectrum_2d(other, FIELD_DEG, ELL_EDGES)
-    _, br = bispectrum_2d(real, FIELD_DEG, BISPEC_EDGES)
-    _, bo = bispectrum_2d(other, FIELD_DEG, BISPEC_EDGES)
-    keep = br.mean(0) != 0
-    _, kr = power_spectrum_2d(real, FIELD_DEG, CORR_EDGES)
-    _, ko = power_spectrum_2d(other, FIELD_DEG, CORR_EDGES)
-    pr = np.concatenate(peak_values(real, neighbourhood=2, threshold=0.0))
-    po = np.concatenate(peak_values(other, neighbourhood=2, threshold=0.0))
-    fid = float("nan")
-    if feat_real is not None and feat_other is not None and len(feat_real) > 2 and len(feat_other) > 2:
-        fid = fid_like(feat_real, feat_other, sqrt=True, formula=fid_formula)
-    return dict(s_ssim=ss, fid_sqrt=fid, w1_pixel=normalized_wasserstein1(real, other),
-                w1_peak=normalized_wasserstein1(pr, po) if len(pr) > 1 and len(po) > 0 else float("nan"),
-                f_cl=_mean_abs(fractional_difference(cr, co)), f_bl=_mean_abs(fractional_difference(br[:, keep], bo[:, keep])),
-                f_r=frobenius_fr(kr, ko))
-
-
-def compare_grid(real_by_cosmo: dict, fake_by_cosmo: dict, features: callable | None = None, n_pairs: int = 40,
-                 seed: int = 0, fid_formula: str = "p2_text", progress: bool = True) -> dict:
-    """For every cosmology: GAN vs real half A (``ours``) and real half B vs real half A (``reference``).
-
-    ``real_by_cosmo[i]`` are the real maps of cosmology ``i`` (split in two halves), ``fake_by_cosmo[i]``
-    generated maps (the first ``len(half B)`` are used, so both comparisons have the same sizes);
-    ``features(maps) -> (n, 2)`` is the regressor for the FID.
-    """
-    from tqdm.auto import tqdm
-
-    out = {}
-    for i in tqdm(sorted(real_by_cosmo), desc="grid metrics", disable=not progress):
-        real = real_by_cosmo[i]
-        h = len(real) // 2
-        a, b = real[:h], real[h:2 * h]
-        f = fake_by_cosmo[i][:len(b)]
-        fa = fb = ff = None
-        if features is not None:
-            fa, fb, ff = features(a), features(b), features(f)
-        dr = float(np.ptp(a))
-        sa = ms_ssim_random_pairs(a.astype(np.float32), n_pairs, data_range=dr, seed=seed + 1)
-        out[i] = dict(ours=compare(a, f, fa, ff, n_pairs, seed, fid_formula, dr, sa),
-                      reference=compare(a, b, fa, fb, n_pairs, seed, fid_formula, dr, sa),
-                      n_real=len(a), n_other=len(b))
+    if not (isinstance(data_range, (int, float)) and math.isfinite(data_range) and data_range > 0):
+        raise ValueError(f"data_range must be a finite number > 0 (fixed from the training set), got {data_range!r}.")
+    x = torch.as_tensor(np.asarray(maps), dtype=torch.float64, device=device)
+    if x.ndim != 3 or x.shape[0] < 2 or min(x.shape[1:]) < window:
+        raise ValueError(f"maps have shape {tuple(x.shape)}; accepted is (N >= 2, H, W) with sides >= {window}.")
+    n = x.shape[0]
+    cn = window * window / (window * window - 1.0)
+    mu = _box_mean(x, window)
+    var = cn * (_box_mean(x * x, window) - mu * mu)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    i, j = np.triu_indices(n, 1)
+    out = np.full((n, n), np.nan)
+    for s in range(0, len(i), batch):
+        a, b = torch.as_tensor(i[s : s + batch], device=x.device), torch.as_tensor(j[s : s + batch], device=x.device)
+        cov = cn * (_box_mean(x[a] * x[b], window) - mu[a] * mu[b])
+        S = (2 * mu[a] * mu[b] + c1) * (2 * cov + c2) / ((mu[a] ** 2 + mu[b] ** 2 + c1) * (var[a] + var[b] + c2))
+        v = S.mean(dim=(1, 2)).cpu().numpy()
+        out[i[s : s + batch], j[s : s + batch]] = v
+        out[j[s : s + batch], i[s : s + batch]] = v
     return out
 
 
-def summary_curves(real: np.ndarray, fake: np.ndarray) -> dict:
-    """The curves of Figs. 5-8 for one cosmology: medians and 32/68% bands of pixel and peak
-    histograms, C_ell, folded B_ell, V0-V2, and both correlation matrices."""
-    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+def pixel_quantiles(maps, k: int = PIXEL_QUANTILES) -> np.ndarray:
+    """``(N, k)`` order statistics of each map's pixels at levels ``(q + 1/2)/k``: the pixel distribution, compressed.
+
+    For ``H W`` a multiple of ``k`` these are every ``HW/k``-th sorted value (exact, no interpolation).
+    """
+    x = torch.as_tensor(np.asarray(maps, np.float32)).reshape(len(maps), -1)
+    s = torch.sort(x, dim=1).values
+    pos = ((np.arange(k) + 0.5) * s.shape[1] / k).astype(int)
+    return s[:, pos].numpy().astype(np.float64)
+
+
+def interior_peaks(maps, radius: int = PEAK_RADIUS, threshold: float = 0.0) -> list:
+    """Peak values per map: pixels above all ``(2r+1)^2 - 1`` neighbours and ``threshold``, at least ``r`` from the
+    border.
+
+    Our maps are not periodic (cut from lens planes), so no window wraps around: the windows
+    are open at the edges and peaks closer than ``r`` to an edge, whose window is incomplete,
+    are dropped.
+    """
+    x = torch.as_tensor(np.asarray(maps, np.float32))
+    mask = peak_mask(x, radius, strict=True, boundary="open") & (x >= threshold)
+    mask[:, :radius] = False
+    mask[:, -radius:] = False
+    mask[:, :, :radius] = False
+    mask[:, :, -radius:] = False
+    return [x[b][mask[b]].numpy().astype(np.float64) for b in range(x.shape[0])]
+
+
+def minkowski_interior(maps, thresholds, border: int = 2) -> tuple:
+    r"""Minkowski functionals V0, V1, V2 (lenstools' stencils, as :func:`gancosmo.stats.minkowski_2d`) of the pixels
+    at least ``border`` from the edges, whose finite differences never wrap around.
+
+    Returns ``(centers, v0, v1, v2)``, each ``(B, nb)``, per interior pixel and per unit threshold.
+    """
+    x = torch.as_tensor(np.asarray(maps), dtype=torch.float64)
+    e = np.asarray(thresholds, float)
+    B, H, W = x.shape
+    r = border
+
+    def at(dy, dx):
+        return x[:, r + dy : H - r + dy, r + dx : W - r + dx].reshape(B, -1)
+
+    u = at(0, 0)
+    gx, gy = (at(0, 1) - at(0, -1)) / 2, (at(1, 0) - at(-1, 0)) / 2
+    hxx, hyy = (at(0, 2) + at(0, -2) - 2 * u) / 4, (at(2, 0) + at(-2, 0) - 2 * u) / 4
+    hxy = (at(1, 1) + at(-1, -1) - at(1, -1) - at(-1, 1)) / 4
+    g2 = gx * gx + gy * gy
+    i1 = 0.25 * torch.sqrt(g2)
+    zero = g2 == 0
+    num = 2 * gx * gy * hxy - gx * gx * hyy - gy * gy * hxx
+    i2 = torch.where(
+        zero, (2 * hxy - hxx - hyy) / (4 * math.pi), num / torch.where(zero, torch.ones_like(g2), g2) / (2 * math.pi)
+    )
+    npix, nb = u.shape[1], len(e) - 1
+    mids = torch.as_tensor(0.5 * (e[:-1] + e[1:]))
+    v0 = (
+        npix - torch.searchsorted(torch.sort(u, dim=1).values, mids.expand(B, nb).contiguous(), side="left")
+    ).double() / npix
+    b = torch.searchsorted(torch.as_tensor(e), u.contiguous(), side="right") - 1  # e[b] <= u < e[b + 1]
+    inside = (b >= 0) & (b < nb)
+    slot = (b + torch.arange(B)[:, None] * nb)[inside]
+    v1 = torch.bincount(slot, weights=i1[inside], minlength=B * nb).reshape(B, nb)
+    v2 = torch.bincount(slot, weights=i2[inside], minlength=B * nb).reshape(B, nb)
+    width = np.diff(e)
+    return mids.numpy(), v0.numpy(), v1.numpy() / (npix * width), v2.numpy() / (npix * width)
+
+
+_BISPEC_KEEP: np.ndarray | None = None
+
+
+def _bispectrum_keep() -> np.ndarray:
+    """Bispectrum bins that hold folded triangles on 128 px maps of 5 deg (the others are 0 by construction)."""
+    global _BISPEC_KEEP
+    if _BISPEC_KEEP is None:
+        m = np.random.default_rng(0).normal(size=(1, 128, 128))
+        _BISPEC_KEEP = bispectrum_2d(m, FIELD_DEG, BISPEC_EDGES)[1][0] != 0
+    return _BISPEC_KEEP
+
+
+def features(maps, data_range: float, regressor: RegressorRun | None = None, transform=None) -> dict:
+    """The per-map statistics every comparison reads: one row per map (computed once per set).
+
+    Keys: ``cl`` C_ell on :data:`ELL_EDGES`; ``bl`` the folded bispectrum (ratio 0.5) on
+    :data:`BISPEC_EDGES` (bins with triangles); ``ccl`` C_ell on :data:`CORR_EDGES` (for f_R);
+    ``pixq`` pixel quantiles (:func:`pixel_quantiles`), ``pix_m1``/``pix_m2`` each map's pixel
+    mean and mean square; ``peaks`` the interior peak values (a list); ``ssim`` the SSIM of
+    every pair within the set and ``idx`` the row's position in it; ``reg`` the regressor's
+    (Omega_m, sigma_8) when ``regressor`` is given.
+    """
+    m = np.asarray(maps, np.float64)
+    x = m.reshape(len(m), -1)
+    out = dict(
+        cl=power_spectrum_2d(m, FIELD_DEG, ELL_EDGES)[1],
+        bl=bispectrum_2d(m, FIELD_DEG, BISPEC_EDGES)[1][:, _bispectrum_keep()],
+        ccl=power_spectrum_2d(m, FIELD_DEG, CORR_EDGES)[1],
+        pixq=pixel_quantiles(m),
+        pix_m1=x.mean(1),
+        pix_m2=(x * x).mean(1),
+        peaks=interior_peaks(m),
+        ssim=ssim_matrix(m, data_range),
+        idx=np.arange(len(m)),
+    )
+    if regressor is not None:
+        out["reg"] = regressor.features(m, transform)
+    return out
+
+
+def _w1(u: np.ndarray, v: np.ndarray) -> float:
+    """W1 between two empirical distributions; for equal sizes the mean distance of the sorted values."""
+    if len(u) == len(v):
+        return float(np.mean(np.abs(np.sort(u) - np.sort(v))))
+    import scipy.stats
+
+    return float(scipy.stats.wasserstein_distance(u, v))
+
+
+def _ssim_values(f: dict) -> np.ndarray:
+    sub = f["ssim"][:, f["idx"]]
+    return sub[np.triu_indices(len(sub), 1)]
+
+
+def compare(real: dict, other: dict, fid_formula: str = "p2_text") -> dict:
+    r"""P2's metrics of ``other`` against ``real`` (feature sets of :func:`features`, equal sizes).
+
+    Returns ``w1_pixel`` and ``w1_peak`` (normalized W1: both standardized by the real set's
+    mean and std), ``f_r`` (Eq. 3 on :data:`CORR_EDGES`), ``s_ssim`` (Eq. 4 over all pairs
+    within each set), ``fid_sqrt`` (Eq. 5, NaN without ``reg`` features) and the binned
+    statistics ``cl_*`` and ``bl_*`` of :func:`gancosmo.evaluation.binned.binned_comparison`
+    (``*_mean_abs_frac`` is P2's mean :math:`|f_{C_\ell}|`, :math:`|f_{B_\ell}|`).
+    """
+    mu = float(np.mean(real["pix_m1"]))
+    sd = math.sqrt(max(float(np.mean(real["pix_m2"])) - mu * mu, 0.0))
+    if not sd > 0:
+        raise ValueError("the real maps have no pixel spread; accepted are maps that fluctuate.")
+    w1_pix = _w1((np.ravel(real["pixq"]) - mu) / sd, (np.ravel(other["pixq"]) - mu) / sd)
+    pr, po = np.concatenate(list(real["peaks"])), np.concatenate(list(other["peaks"]))
+    w1_peak = normalized_wasserstein1(pr, po) if len(pr) > 1 and len(po) > 0 and np.std(pr) > 0 else float("nan")
+    fid = float("nan")
+    if "reg" in real and "reg" in other:
+        fid = fid_like(real["reg"], other["reg"], sqrt=True, formula=fid_formula)
+    out = dict(
+        w1_pixel=w1_pix,
+        w1_peak=w1_peak,
+        f_r=frobenius_fr(real["ccl"], other["ccl"]),
+        s_ssim=_s_ssim(_ssim_values(other), _ssim_values(real)),
+        fid_sqrt=fid,
+    )
+    out.update(binned_comparison(real["cl"], other["cl"], "cl"))
+    out.update(binned_comparison(real["bl"], other["bl"], "bl"))
+    return out
+
+
+def resolved_ell(
+    ell: np.ndarray, cl_sim: np.ndarray, cl_theory: np.ndarray, min_ratio: float = RESOLVED_MIN_RATIO
+) -> float | None:
+    """The resolution limit: the centre of the last bin before the mean simulated C_ell first falls below
+    ``min_ratio`` times theory (the PM grid's loss of small-scale power; an excess is reported apart).
+
+    None when the first bin already falls below.
+    """
+    good = np.asarray(cl_sim) / np.asarray(cl_theory) >= min_ratio
+    if not good[0]:
+        return None
+    last = int(np.argmin(good)) - 1 if not good.all() else len(good) - 1
+    return float(ell[last])
+
+
+# -------------------------------------------------------------------------- figures' curves
+def summary_curves(sets: dict) -> dict:
+    """The curves of Figs. 5-8 for one cosmology and several equal-size sets of maps (the first is the real one).
+
+    ``sets``: name -> ``(n, 128, 128)`` maps. Returns ``names``, ``hist_x`` and per statistic
+    (``pixel``, ``peak``, ``cl``, ``bl``, ``minkowski``) a dict name -> per-map values, plus
+    ``ell``, ``ell_b``, ``nu``, ``corr`` (name -> correlation matrix of C_ell on :data:`CORR_EDGES`)
+    and ``f_r`` (name -> f_R against the first set).
+    """
+    names = list(sets)
+    real = np.asarray(sets[names[0]], np.float64)
     lo, hi = np.quantile(real, 0.001), np.quantile(real, 0.999)
     edges = np.linspace(lo, hi, 41)
-    centers = 0.5 * (edges[1:] + edges[:-1])
 
     def hist(values_per_map):
         return np.array([np.histogram(np.clip(v, lo, hi), edges, density=True)[0] for v in values_per_map])
 
-    out = dict(hist_x=centers)
-    out["pixel"] = (hist(real.reshape(len(real), -1)), hist(fake.reshape(len(fake), -1)))
-    out["peak"] = (hist(peak_values(real, neighbourhood=2, threshold=0.0)), hist(peak_values(fake, neighbourhood=2, threshold=0.0)))
-    ell, cr = power_spectrum_2d(real, FIELD_DEG, ELL_EDGES)
-    _, cf = power_spectrum_2d(fake, FIELD_DEG, ELL_EDGES)
-    out["ell"], out["cl"] = ell, (cr, cf)
-    lb, br = bispectrum_2d(real, FIELD_DEG, BISPEC_EDGES)
-    _, bf = bispectrum_2d(fake, FIELD_DEG, BISPEC_EDGES)
-    keep = br.mean(0) != 0
-    out["ell_b"], out["bl"] = lb[keep], (br[:, keep], bf[:, keep])
     m, s = real.mean(), real.std()
     nu_edges = np.linspace(m - 1.5 * s, m + 4 * s, 26)
-    nu, *vr = minkowski_2d(real, nu_edges)
-    _, *vf = minkowski_2d(fake, nu_edges)
-    out["nu"], out["minkowski"] = nu, (vr, vf)
-    _, kr = power_spectrum_2d(real, FIELD_DEG, CORR_EDGES)
-    _, kf = power_spectrum_2d(fake, FIELD_DEG, CORR_EDGES)
-    out["corr"] = (np.corrcoef(kr, rowvar=False), np.corrcoef(kf, rowvar=False))
-    out["f_r"] = frobenius_fr(kr, kf)
+    out = dict(
+        names=names,
+        hist_x=0.5 * (edges[1:] + edges[:-1]),
+        ell=0.5 * (ELL_EDGES[1:] + ELL_EDGES[:-1]),
+        ell_b=(0.5 * (BISPEC_EDGES[1:] + BISPEC_EDGES[:-1]))[_bispectrum_keep()],
+        pixel={},
+        peak={},
+        cl={},
+        bl={},
+        minkowski={},
+        corr={},
+        f_r={},
+    )
+    ccl = {}
+    for name in names:
+        x = np.asarray(sets[name], np.float64)
+        out["pixel"][name] = hist(x.reshape(len(x), -1))
+        out["peak"][name] = hist(interior_peaks(x))
+        out["cl"][name] = power_spectrum_2d(x, FIELD_DEG, ELL_EDGES)[1]
+        out["bl"][name] = bispectrum_2d(x, FIELD_DEG, BISPEC_EDGES)[1][:, _bispectrum_keep()]
+        nu, *v = minkowski_interior(x, nu_edges)
+        out["minkowski"][name] = v
+        ccl[name] = power_spectrum_2d(x, FIELD_DEG, CORR_EDGES)[1]
+        out["corr"][name] = np.corrcoef(ccl[name], rowvar=False)
+        out["f_r"][name] = frobenius_fr(ccl[names[0]], ccl[name])
+    out["nu"] = nu
     return out
 
 
-# -------------------------------------------------------------------------- scorecard
-def scorecard_rows(grid_metrics: dict, named: dict, regressor_mse: float, regressor_ref: float, split: dict, n: dict) -> list[Row]:
-    """Rows: each P2 number for models A-D beside ours and the real-vs-real reference, the
-    regressor test MSE, and medians over the training and the test cosmologies (Fig. 10)."""
-    rows = [Row("Regressor test MSE on (Omega_m, sigma_8) (App. B)", PAPER["regressor_mse"], regressor_mse, regressor_ref, "",
-                f"20% of the maps of the training cosmologies held out ({n['regressor_test']} maps); reference column: "
-                "MSE of always predicting the mean of the training labels")]
-    names = dict(w1_pixel="Normalized W1, pixels (Fig. 5)", w1_peak="Normalized W1, peaks (Fig. 5)",
-                 f_r="f_R, correlation matrices (Eq. 3, Fig. 8)", s_ssim="s_SSIM (Eq. 4)", fid_sqrt="FID^(1/2), regressor (Eq. 5)")
-    for key, label in names.items():
-        for k, (model, idx) in enumerate(named.items()):
-            if idx not in grid_metrics:
-                continue
-            g = grid_metrics[idx]
-            rows.append(Row(f"{label}, model {model}", PAPER[key][k], g["ours"][key], g["reference"][key], "",
-                            f"cosmology {idx}; {g['n_real']} real vs {g['n_other']} GAN maps; reference {g['n_real']} vs {g['n_other']} real"))
-    for key, label, paper in (("f_cl", "mean |f_Cl|, power spectrum (Fig. 6)", PAPER["f_cl"]),
-                              ("f_bl", "mean |f_Bl|, folded bispectrum (Fig. 6)", PAPER["f_bl"])):
-        for model, idx in named.items():
-            if idx in grid_metrics:
-                g = grid_metrics[idx]
-                rows.append(Row(f"{label}, model {model}", paper, g["ours"][key], g["reference"][key], "", f"cosmology {idx}"))
-    for part in ("train", "test"):
-        ids = [i for i in grid_metrics if (i in set(split["train"])) == (part == "train")]
-        if not ids:
-            continue
-        for key in ("s_ssim", "fid_sqrt", "w1_pixel", "f_cl", "f_bl", "f_r"):
-            ours = np.nanmedian([abs(grid_metrics[i]["ours"][key]) for i in ids])
-            ref = np.nanmedian([abs(grid_metrics[i]["reference"][key]) for i in ids])
-            rows.append(Row(f"median |{key}| over the {len(ids)} {part} cosmologies (Fig. 10)", None, ours, ref, "",
-                            "P2 shows these on a colour scale only"))
+# -------------------------------------------------------------------------- evaluation
+@dataclass
+class CosmologyScores:
+    """One cosmology: GAN, null and (test cosmologies) nearest-training baseline against test A, and the splits."""
+
+    index: int
+    kind: str  # "train" or "test"
+    scores: Scores
+    baseline: dict | None  # compare(test A, nearest training cosmology's real maps)
+    nearest: int | None
+    n: int
+    pool: int
+    nn_ratio_parts: dict | None = None  # emulator / null / test-A NN distances to the cosmology's training maps
+
+    def value(self, key: str, which: str = "ours") -> float:
+        if which == "ours":
+            return self.scores.ours[key]
+        if which == "null":
+            return self.scores.null[key]
+        if which == "baseline":
+            return float("nan") if self.baseline is None else self.baseline[key]
+        if which == "reference":
+            return self.scores.reference(key)
+        raise ValueError(f"which must be 'ours', 'null', 'baseline' or 'reference', got {which!r}.")
+
+
+@dataclass
+class P2Evaluation:
+    """Everything the chapter shows after training: rows, per-cosmology scores, curves of Figs. 5-9."""
+
+    rows: list
+    cosmologies: dict  # grid index -> CosmologyScores
+    curves: dict  # model name -> summary_curves({"N-body (test A)": ..., "GAN": ..., "lognormal null": ...})
+    examples: dict  # model name -> {set name: its first two maps}
+    regressor_points: dict  # model name -> (real test A predictions, GAN predictions)
+    truth: dict  # model name -> (Omega_m, sigma_8)
+    n: int
+    n_splits: int
+    scored_train: list
+    scored_test: list
+    resolved_max: float | None
+    scored_max: dict
+    theory_check: dict  # ell, mean simulated C_ell and theory of model A's cosmology
+    seconds: float
+    timings: dict = field(default_factory=dict)
+
+    def grid_values(self, which: str = "ours") -> dict:
+        """Grid index -> {metric: value} for Fig. 10 (``which``: ours, null, baseline, reference)."""
+        return {i: {k: cs.value(k, which) for k, _ in GRID_METRICS} for i, cs in self.cosmologies.items()}
+
+    def row(self, key: str) -> Row:
+        from ..scorecard import find_row
+
+        return find_row(self.rows, key)
+
+    def counts(self) -> dict:
+        c = {v: 0 for v in ("pass", "fail", "untestable")}
+        for r in self.rows:
+            c[r.verdict] += 1
+        return c
+
+
+def _specs_per_model(model: str, k: int, n: int, parent_kind: str) -> list[RowSpec]:
+    """The rows of one named model (k: its position in A-D, for the paper's numbers)."""
+    common = (
+        f"{n} real (test A) vs {n} emulated maps; band: {{ns}} parent-level splits of the cosmology's test pool "
+        f"(parent = {parent_kind})"
+    )
+    specs = [
+        RowSpec(
+            f"w1_pixel_{model.lower()}",
+            f"Normalized W1, pixel values (Fig. 5), model {model}",
+            PAPER["w1_pixel"][k],
+            notes=common,
+            source="w1_pixel",
+        ),
+        RowSpec(
+            f"w1_peak_{model.lower()}",
+            f"Normalized W1, peak values (Fig. 5), model {model}",
+            PAPER["w1_peak"][k],
+            notes=common + "; peaks above their 24 neighbours and 0, at least 2 px from the border",
+            source="w1_peak",
+        ),
+        RowSpec(
+            f"f_r_{model.lower()}",
+            f"f_R, C_ell correlation matrices 300-3000 (Eq. 3, Fig. 8), model {model}",
+            PAPER["f_r"][k],
+            notes=common + "; equal N on both sides",
+            source="f_r",
+        ),
+        RowSpec(
+            f"s_ssim_{model.lower()}",
+            f"s_SSIM (Eq. 4), model {model}",
+            PAPER["s_ssim"][k],
+            notes=common
+            + "; SSIM as scikit-image's structural_similarity, all pairs within each set, data_range fixed "
+            "from the training maps",
+            source="s_ssim",
+        ),
+        RowSpec(
+            f"fid_sqrt_{model.lower()}",
+            f"FID^(1/2) of the regressor's outputs (Eq. 5), model {model}",
+            PAPER["fid_sqrt"][k],
+            notes=common,
+            source="fid_sqrt",
+        ),
+    ]
+    for prefix, what, fig, paper, tol in (
+        ("cl", "C_ell, 24 bins 200-4600", "Fig. 6", PAPER["cl_mean_abs_frac"], 0.05),
+        ("bl", "folded bispectrum, 200-3000", "Fig. 6", PAPER["bl_mean_abs_frac"], 0.2),
+    ):
+        specs += [
+            RowSpec(
+                f"{prefix}_mean_abs_frac_{model.lower()}",
+                f"mean |fractional difference|, {what} ({fig}), model {model}",
+                paper,
+                tolerance=tol,
+                notes=common + f"; the paper's claim sets the tolerance {tol}",
+                source=f"{prefix}_mean_abs_frac",
+            ),
+            RowSpec(
+                f"{prefix}_chi2_dof_{model.lower()}",
+                f"chi^2/dof with the real covariance, {what}, model {model}",
+                None,
+                notes=common + "; covariance of test A (pseudo-inverse)",
+                source=f"{prefix}_chi2_dof",
+            ),
+            RowSpec(
+                f"{prefix}_ks_reject_{model.lower()}",
+                f"fraction of bins where KS rejects at 5%, {what}, model {model}",
+                None,
+                notes=common,
+                source=f"{prefix}_ks_reject",
+            ),
+            RowSpec(
+                f"{prefix}_ad_reject_{model.lower()}",
+                f"fraction of bins where Anderson-Darling rejects at 5%, {what}, model {model}",
+                None,
+                notes=common,
+                source=f"{prefix}_ad_reject",
+            ),
+        ]
+    return specs
+
+
+#: Metrics of the nearest-training-cosmology baseline rows (P2's interpolation claim).
+BASELINE_METRICS = ("cl_mean_abs_frac", "cl_chi2_dof", "w1_pixel", "w1_peak", "fid_sqrt")
+
+
+def _baseline_rows(base_specs: list, cs: CosmologyScores, model: str, data: P2Data) -> list[Row]:
+    rows = []
+    for spec in base_specs:
+        src = spec.source or spec.key
+        value = cs.baseline[src]
+        band = cs.scores.band(src)
+        t = cs.nearest
+        rows.append(
+            Row(
+                key=f"{spec.key}_nearest_training",
+                quantity=spec.quantity.replace(
+                    f"model {model}", f"model {model}, nearest training cosmology's real maps as the output"
+                ),
+                paper=None,
+                ours=value,
+                reference=cs.scores.reference(src),
+                band=band,
+                null=cs.scores.null.get(src),
+                null_verdict=verdict(cs.scores.null.get(src), band, spec.tolerance),
+                verdict=verdict(value, band, spec.tolerance),
+                units=spec.units,
+                n_real=cs.n,
+                n_fake=cs.n,
+                notes=(
+                    f"baseline: {cs.n} real maps of training cosmology {t} ({data.omega_m[t]:.3f}, "
+                    f"{data.sigma8[t]:.3f}) used as the emulator's output for cosmology {cs.index}; the GAN's value "
+                    f"is row {spec.key}"
+                ),
+            )
+        )
     return rows
+
+
+def _median_scores(css: list, key: str, baseline: bool = False) -> Scores:
+    """Scores of the median of |key| over cosmologies, split by split (one split's values: one real-vs-real draw)."""
+    n_s = min(cs.scores.n_splits for cs in css)
+    med = lambda v: float(np.nanmedian(np.abs(np.asarray(v, float))))  # noqa: E731
+    ours = {key: med([cs.baseline[key] if baseline else cs.scores.ours[key] for cs in css])}
+    null = {key: med([cs.scores.null[key] for cs in css])}
+    splits = [{key: med([cs.scores.splits[j][key] for cs in css])} for j in range(n_s)]
+    return Scores(ours=ours, null=null, splits=splits, n=css[0].n, n_splits=n_s)
+
+
+def _grid_rows(groups: dict, parent_kind: str) -> list[Row]:
+    rows = []
+    for part, css in groups.items():
+        if not css:
+            continue
+        ids = ", ".join(str(cs.index) for cs in css)
+        for key, _ in GRID_METRICS:
+            spec = RowSpec(
+                f"grid_{key}_{part}",
+                f"median over the {len(css)} scored {part} cosmologies of abs({_PLAIN[key]}) (Fig. 10)",
+                None,
+                notes=f"cosmologies {ids}; {css[0].n} maps per side each; band: median over "
+                f"cosmologies split by split (parent = {parent_kind}); P2 shows these on a colour scale only",
+                source=key,
+            )
+            rows += rows_from_scores([spec], _median_scores(css, key))
+            if part == "test" and all(cs.baseline is not None for cs in css):
+                b = rows_from_scores([spec], _median_scores(css, key, baseline=True))[0]
+                b.key, b.quantity = (
+                    f"grid_{key}_test_nearest_training",
+                    b.quantity + ", nearest training cosmology's maps as the output",
+                )
+                b.notes = "baseline: each test cosmology's nearest training cosmology's real maps; " + b.notes
+                rows.append(b)
+    return rows
+
+
+def memorisation_verdict(ratio: float) -> str:
+    """``pass`` when the NN-distance ratio is at least :data:`MEMORISATION_MIN_RATIO` (PROTOCOL.md)."""
+    return "pass" if np.isfinite(ratio) and ratio >= MEMORISATION_MIN_RATIO else "fail"
+
+
+def _nn_distances(x: np.ndarray, train: np.ndarray) -> np.ndarray:
+    a = torch.as_tensor(np.asarray(x, np.float64).reshape(len(x), -1))
+    b = torch.as_tensor(np.asarray(train, np.float64).reshape(len(train), -1))
+    return torch.cdist(a, b).min(dim=1).values.numpy()
+
+
+def evaluate(cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, progress: bool = True) -> P2Evaluation:
+    """Score the emulator, the null and the nearest-training baseline on every scored cosmology (module docstring).
+
+    Scored: every test cosmology in the data and ``cfg.n_scored_training`` training cosmologies
+    spread evenly over the grid's list (None: all of them).
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    n = cfg.n_per_side
+    train_ids = list(data.train_cosmologies)
+    if cfg.n_scored_training is not None and cfg.n_scored_training < len(train_ids):
+        pick = (
+            np.unique(np.linspace(0, len(train_ids) - 1, cfg.n_scored_training).round().astype(int))
+            if cfg.n_scored_training
+            else []
+        )
+        scored_train = [train_ids[i] for i in pick]
+    else:
+        scored_train = train_ids
+    scored_test = list(data.test_cosmologies)
+    em, R = gan.emulator, data.ssim_range
+    feats = lambda maps: features(maps, R, regressor, data.transform)  # noqa: E731
+    cmp = lambda a, b: compare(a, b, cfg.fid_formula)  # noqa: E731
+    per, curves, reg_points, examples = {}, {}, {}, {}
+    named_of = {i: k for k, i in data.named.items()}
+    for c in tqdm(scored_test + scored_train, desc="cosmologies scored", disable=not progress):
+        kind = "test" if c in scored_test else "train"
+        pool = data.index(c, "test")
+        splits = real_vs_real_splits(data.parent[pool], n, cfg.n_splits, seed=cfg.seed + c)
+        labels = (float(data.omega_m[c]), float(data.sigma8[c]))
+        fake = em.sample(n, seed=cfg.seed + 10 + c, labels=labels)
+        fit_roles = "train" if kind == "train" else ("train", "dev")
+        null_maps = LognormalNull(data.maps[data.index(c, fit_roles)], FIELD_DEG).sample(n, seed=cfg.seed + 20 + c)
+        f_real = feats(data.maps[pool])
+        f_fake, f_null = feats(fake), feats(null_maps)
+        sc = score(cmp, f_real, splits, f_fake, f_null)
+        baseline = nearest = None
+        if kind == "test":
+            nearest = nearest_training(*labels, train_ids)
+            base_maps = data.maps[data.index(nearest, "train")[:n]]
+            if len(base_maps) == n:
+                baseline = {k: v for k, v in cmp(subset(f_real, splits.a), feats(base_maps)).items() if np.ndim(v) == 0}
+        nn = None
+        if kind == "train":
+            tr = data.maps[data.index(c, "train")]
+            nn = dict(
+                emulator=_nn_distances(fake, tr),
+                null=_nn_distances(null_maps, tr),
+                test=_nn_distances(data.maps[pool[splits.a]], tr),
+            )
+        per[c] = CosmologyScores(
+            index=c, kind=kind, scores=sc, baseline=baseline, nearest=nearest, n=n, pool=len(pool), nn_ratio_parts=nn
+        )
+        if c in named_of:
+            real_a = data.maps[pool[splits.a]]
+            sets = {"N-body (test A)": real_a, "GAN": fake, "lognormal null": null_maps}
+            curves[named_of[c]] = summary_curves(sets)
+            examples[named_of[c]] = {k: v[:2] for k, v in sets.items()}
+            reg_points[named_of[c]] = (f_real["reg"][splits.a], f_fake["reg"])
+    t_scored = time.perf_counter() - t0
+    rows = _regressor_rows(regressor)
+    for k, model in enumerate(MODELS):
+        c = data.named[model]
+        if c not in per:
+            continue
+        specs = [
+            dataclasses.replace(s, notes=s.notes.replace("{ns}", str(per[c].scores.n_splits)))
+            for s in _specs_per_model(model, k, n, data.parent_kind)
+        ]
+        rows += rows_from_scores(specs, per[c].scores)
+        if per[c].baseline is not None:
+            base = [s for s in specs if s.source in BASELINE_METRICS]
+            rows += _baseline_rows(base, per[c], model, data)
+    rows += _grid_rows(
+        {"test": [per[c] for c in scored_test], "train": [per[c] for c in scored_train]}, data.parent_kind
+    )
+    rows += _memorisation_rows([per[c] for c in scored_train])
+    theory = _theory_check(data)
+    ordered = {model: curves[model] for model in MODELS if model in curves}
+    return P2Evaluation(
+        rows=rows,
+        cosmologies=per,
+        curves=ordered,
+        examples={m: examples[m] for m in ordered},
+        regressor_points={m: reg_points[m] for m in ordered},
+        truth={m: (float(data.omega_m[data.named[m]]), float(data.sigma8[data.named[m]])) for m in ordered},
+        n=n,
+        n_splits=cfg.n_splits,
+        scored_train=scored_train,
+        scored_test=scored_test,
+        resolved_max=theory["resolved_max"],
+        scored_max=dict(cl=float(ELL_EDGES[-1]), bl=float(BISPEC_EDGES[-1]), f_r=float(CORR_EDGES[-1])),
+        theory_check=theory,
+        seconds=time.perf_counter() - t0,
+        timings=dict(scoring=t_scored),
+    )
+
+
+def _regressor_rows(reg: RegressorRun) -> list[Row]:
+    return [
+        Row(
+            "regressor_test_mse",
+            "Regressor test MSE on (Omega_m, sigma_8) (App. B)",
+            paper=PAPER["regressor_mse"],
+            ours=reg.test_mse,
+            reference=reg.reference_mse,
+            band=None,
+            null=None,
+            null_verdict=None,
+            verdict=reg.verdict,
+            units="",
+            n_real=reg.n_test,
+            n_fake=None,
+            notes=(
+                f"test maps of the training cosmologies ({reg.n_test}; the regressor trained on {reg.n_train}, "
+                f"stopped early on {reg.n_dev} dev maps at epoch {reg.best_epoch}); reference column: MSE of always "
+                "predicting the mean training label (no real-vs-real analogue); verdict: pass when ours <= "
+                f"{REGRESSOR_MAX_FRACTION:g} x reference (R^2 >= {1 - REGRESSOR_MAX_FRACTION:g}): the regressor then "
+                "separates cosmologies well enough to serve as the FID's features"
+            ),
+        )
+    ]
+
+
+def _memorisation_rows(css: list) -> list[Row]:
+    css = [cs for cs in css if cs.nn_ratio_parts is not None]
+    if not css:
+        return []
+    parts = {k: np.concatenate([cs.nn_ratio_parts[k] for cs in css]) for k in ("emulator", "null", "test")}
+    ref = float(np.median(parts["test"]))
+    ours, null = float(np.median(parts["emulator"])) / ref, float(np.median(parts["null"])) / ref
+    return [
+        Row(
+            "memorisation_nn_ratio",
+            "Memorisation: median GAN-to-train / test-to-train nearest-neighbour pixel distance",
+            paper=None,
+            ours=ours,
+            reference=1.0,
+            band=None,
+            null=null,
+            null_verdict=memorisation_verdict(null),
+            verdict=memorisation_verdict(ours),
+            units="",
+            n_real=len(parts["test"]),
+            n_fake=len(parts["emulator"]),
+            notes=(
+                "pixel L2 distance to the nearest of each cosmology's own training maps, pooled over the "
+                f"{len(css)} scored training cosmologies, {css[0].n} maps per side each; verdict: pass when >= "
+                f"{MEMORISATION_MIN_RATIO} (PROTOCOL.md); no real-vs-real band"
+            ),
+        )
+    ]
+
+
+def _theory_check(data: P2Data) -> dict:
+    """Mean C_ell of all maps of model A's cosmology against pyccl (Limber, halofit, our n(z)): the resolved ell and
+    the largest excess over pyccl below it."""
+    from ..cosmology import Cosmology, kids450_nz
+
+    c = data.named["A"]
+    ell, cl = power_spectrum_2d(data.maps[data.index(c)], FIELD_DEG, ELL_EDGES)
+    theory = Cosmology(float(data.omega_m[c]), float(data.sigma8[c])).convergence_cl(ell, nz=kids450_nz)
+    res = resolved_ell(ell, cl.mean(0), theory)
+    upto = ell <= (res if res is not None else ell[0])
+    return dict(
+        max_excess=float(np.max(cl.mean(0)[upto] / theory[upto] - 1)),
+        ell=ell,
+        sim=cl.mean(0),
+        theory=theory,
+        cosmology=c,
+        resolved_max=res,
+        min_ratio=RESOLVED_MIN_RATIO,
+    )
+
+
+# -------------------------------------------------------------------------- generation helpers for the figures
+def latent_grid(emulator: TorchEmulator, n_side: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fig. 4: one latent vector over an ``n_side x n_side`` grid of (Omega_m rows, sigma_8 columns); kappa maps."""
+    om_line, s8_line = np.linspace(0.15, 0.45, n_side), np.linspace(0.55, 1.2, n_side)
+    z = emulator.latents(1, seed=seed + 5).repeat(n_side * n_side, 1)
+    pp = np.array([(o, s) for o in om_line for s in s8_line], dtype=np.float32)
+    net = emulator.sample_network(n_side * n_side, labels=pp, z=z)
+    maps = np.asarray(emulator.transform.inverse(net), np.float32)
+    return maps.reshape(n_side, n_side, *maps.shape[1:]), om_line, s8_line
+
+
+def explorer_panel(emulator: TorchEmulator, data: P2Data, label: str = ""):
+    """The explorers' view: a generated map and its C_ell, pyccl's theory, the nearest training cosmology's maps."""
+    from ..cosmology import Cosmology, kids450_nz
+    from ..viz.widgets import ExplorerPanel
+
+    cache = {}
+
+    def theory(om, s8, ell):
+        key = (round(om, 4), round(s8, 4))
+        if key not in cache:
+            cache[key] = Cosmology(om, s8).convergence_cl(ell, nz=kids450_nz)
+        return cache[key]
+
+    def nearest(om, s8):
+        i = nearest_training(om, s8, data.train_cosmologies)
+        ell, cl = power_spectrum_2d(data.maps[data.index(i)], FIELD_DEG, ELL_EDGES)
+        return f"({data.omega_m[i]:.3f}, {data.sigma8[i]:.3f})", ell, cl.mean(0), cl.std(0)
+
+    return ExplorerPanel(
+        lambda om, s8, sd: emulator.sample(1, seed=sd, labels=(om, s8))[0],
+        lambda m: power_spectrum_2d(m, FIELD_DEG, ELL_EDGES),
+        theory,
+        nearest,
+        lambda om, s8: bool(inside_training_hull(om, s8)[0]),
+        label=label,
+    )
+
+
+def ell_factor(ell):
+    """:math:`\\ell(\\ell+1)/2\\pi`, the usual scaling of C_ell in plots."""
+    ell = np.asarray(ell, float)
+    return ell * (ell + 1) / (2 * np.pi)
+
+
+def slider_range(lowest: float, lo: float, hi: float) -> tuple:
+    """A live-explorer slider range: ``(lo, hi)`` raised above Eq. 2's lowest admissible value."""
+    return (max(lo, lowest + 0.01), hi)
+
+
+def explorer_values(cfg: P2Config) -> tuple:
+    """The static explorer's (Omega_m values, sigma_8 values, seeds): the grid's range, ``cfg.explorer_grid`` points."""
+    n_om, n_s8, n_seed = cfg.explorer_grid
+    return np.linspace(0.101, 0.487, n_om), np.linspace(0.475, 1.331, n_s8), list(range(n_seed))
+
+
+# -------------------------------------------------------------------------- meta, results, text
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=Path(__file__).resolve().parent,
+        )
+        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def run_meta(
+    cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, ev: P2Evaluation, chapter_seconds: float
+) -> dict:
+    """The scorecard's ``meta``: profile, commit, seeds, sizes, timings, resolved and scored ell."""
+    counts = data.counts()
+    return dict(
+        paper="P2",
+        profile=cfg.profile,
+        git_commit=_git_commit(),
+        device=cfg.resolved_device(),
+        torch=torch.__version__,
+        seeds=[cfg.seed],
+        n_splits=cfg.n_splits,
+        config=cfg.to_dict(),
+        resolved_max=ev.resolved_max,
+        scored_max=ev.scored_max["cl"],
+        scored_max_by_statistic=ev.scored_max,
+        resolved_how=(
+            f"centre of the last ell bin before the mean C_ell of all {len(data.index(data.named['A']))} maps of model "
+            f"A's cosmology first falls below {RESOLVED_MIN_RATIO:g} x pyccl's (Limber, halofit, our n(z))"
+        ),
+        resolved_excess=ev.theory_check["max_excess"],
+        sizes=dict(
+            cosmologies=len(data.cosmologies),
+            maps_per_cosmology=cfg.maps_per_cosmology,
+            parent=data.parent_kind,
+            per_cosmology=counts,
+            gan_training_maps=gan.n_maps,
+            n_per_side=ev.n,
+            scored_test_cosmologies=ev.scored_test,
+            scored_training_cosmologies=ev.scored_train,
+            generator_parameters=gan.n_generator_parameters,
+            critic_parameters=gan.n_critic_parameters,
+            regressor_maps=dict(train=regressor.n_train, dev=regressor.n_dev, test=regressor.n_test),
+        ),
+        conditioning=cfg.conditioning,
+        gp_form=cfg.gp_form,
+        fid_formula=cfg.fid_formula,
+        train_steps=gan.steps,
+        train_epochs=gan.epochs,
+        ssim_data_range=data.ssim_range,
+        intensity_scale=data.transform.factor,
+        timings=dict(
+            data_seconds=data.seconds,
+            data_build_seconds=data.build_seconds,
+            train_seconds=gan.seconds,
+            regressor_seconds=regressor.seconds,
+            evaluation_seconds=ev.seconds,
+            chapter_seconds=chapter_seconds,
+        ),
+    )
+
+
+def save_results(cfg: P2Config, ev: P2Evaluation, meta: dict, figures: dict):
+    """Write ``scorecard_p2_{profile}.json`` and the figures into ``cfg.results_dir`` (nothing when it is None)."""
+    if cfg.results_dir is None:
+        return None
+    return save_chapter_results(cfg.results_dir, "p2", cfg.profile, ev.rows, meta, figures, dpi=80)
+
+
+def start_note(cfg: P2Config) -> str:
+    """The run's profile, device and sizes, and whether the explorer starts in extrapolation."""
+    text = f"profile {cfg.profile}, device {cfg.resolved_device()}, torch {torch.__version__}; " + ", ".join(
+        f"{k}={v}" for k, v in cfg.to_dict().items() if k != "profile"
+    )
+    if not inside_training_hull(cfg.explore_omega_m, cfg.explore_sigma8)[0]:
+        text += (
+            f"\nNOTE: (Omega_m, sigma_8) = ({cfg.explore_omega_m}, {cfg.explore_sigma8}) lies outside the training "
+            "cosmologies: the explorer starts in EXTRAPOLATION."
+        )
+    return text
+
+
+def network_summary(cfg: P2Config, gan: GanRun) -> str:
+    """Parameter counts at the paper's width and at this run's, and the conditioning's lengths."""
+    from ..models.conditional import PAPER_WIDTH, conditional_gan, count_parameters
+    from ..models.regressor import Regressor
+
+    Gp, Dp = conditional_gan(PAPER_WIDTH, conditioning=cfg.conditioning)
+    cond = gan.generator.conditioning
+    low = cond.lowest()
+    return (
+        f"paper size (width {PAPER_WIDTH}): generator {count_parameters(Gp):,}, critic {count_parameters(Dp):,}, "
+        "regressor "
+        f"{count_parameters(Regressor(PAPER_WIDTH)):,} parameters\nthis run: width {cfg.width} -> generator "
+        f"{gan.n_generator_parameters:,}, critic {gan.n_critic_parameters:,} parameters; conditioning "
+        f"{cfg.conditioning!r} "
+        f"with lengths [{cond.l0:.2f}, {cond.l1:.2f}], lowest admissible (Omega_m, sigma_8) = ({low[0]:.3f}, "
+        f"{low[1]:.3f})"
+    )
+
+
+def training_summary(gan: GanRun, reg: RegressorRun) -> str:
+    return (
+        f"GAN: {gan.steps} generator steps ({gan.epochs:.2f} epochs of {gan.n_maps} maps) in {gan.seconds:.0f} s\n"
+        f"regressor: {reg.n_train} training / {reg.n_dev} dev / {reg.n_test} test maps, {reg.seconds:.0f} s, kept "
+        "epoch "
+        f"{reg.best_epoch}; test MSE {reg.test_mse:.3g} (P2: {PAPER['regressor_mse']:g}; predicting the mean label: "
+        f"{reg.reference_mse:.3g}): {reg.verdict}"
+    )
+
+
+def timing_summary(meta: dict) -> str:
+    t = meta["timings"]
+    return (
+        f"data {t['data_seconds']:.0f} s (simulated in {t['data_build_seconds']:.0f} s when not cached), GAN "
+        f"{t['train_seconds']:.0f} s, regressor {t['regressor_seconds']:.0f} s, evaluation "
+        f"{t['evaluation_seconds']:.0f} s; chapter {t['chapter_seconds']:.0f} s"
+    )
+
+
+def _fmt(v) -> str:
+    return "-" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def data_markdown(cfg: P2Config, data: P2Data) -> str:
+    """What the data hold and what the parent means for the bands (from the run's numbers)."""
+    c = data.counts()
+    text = (
+        f"{len(data.cosmologies)} cosmologies simulated ({len(data.train_cosmologies)} training, "
+        f"{len(data.test_cosmologies)} test), {cfg.maps_per_cosmology} maps each from {cfg.n_sims} PM run(s) of "
+        f"{cfg.n_particles}$^3$ particles in {cfg.box_size:g} Mpc/$h$. Within every cosmology the maps are dealt by "
+        f"parent into train / dev / test = {c['train']} / {c['dev']} / {c['test']}; the GAN trains on the train maps "
+        f"of the training cosmologies ({len(data.gan_training())} maps, divided by their pixel standard deviation, "
+        f"{1 / data.transform.factor:.3g}), and every comparison has {cfg.n_per_side} maps per side. "
+    )
+    if data.parent_kind == "map":
+        text += (
+            "**With one PM run per cosmology the parent is the map.** Each map takes, plane by plane, one of the run's "
+            "six slab projections with a random shift and one of 8 symmetries, so two maps of one cosmology are nearly "
+            "independent draws *of that one run*, and they share its large-scale modes. The real-vs-real band "
+            "therefore measures the scatter between maps of one realisation of the box, not between independent "
+            "simulations: it leaves out the run-to-run (sample) variance, so it is narrower than a band over "
+            "independent runs would be, and a test cosmology's single run may sit off the ensemble mean. An emulator "
+            "right on average over runs can fail such a band; read a fail at the few-percent level with that in mind."
+        )
+    else:
+        text += (
+            "The parent is the PM run: train, dev and test hold whole runs, so the band includes the run-to-run "
+            "variance."
+        )
+    return text
+
+
+def _grouped(keys: list) -> str:
+    """Row keys grouped by metric: ``w1_pixel (A, C); grid_f_r (test)``."""
+    groups: dict = {}
+    for k in keys:
+        stem, _, last = k.rpartition("_")
+        if last in ("a", "b", "c", "d"):
+            groups.setdefault(stem, []).append(last.upper())
+        elif last in ("train", "test"):
+            groups.setdefault(stem, []).append(last)
+        else:
+            groups.setdefault(k, [])
+    return "; ".join(f"{g} ({', '.join(v)})" if v else g for g, v in groups.items())
+
+
+def scoring_markdown(ev: P2Evaluation, data: P2Data) -> str:
+    """Which cosmologies were scored, with how many maps, and how long it took (from the run)."""
+    n_train = len(data.train_cosmologies)
+    subset = len(ev.scored_train) < n_train
+    text = (
+        f"Scored: all {len(ev.scored_test)} test cosmologies (models A-D among them) and "
+        f"{len(ev.scored_train)} of the {n_train} training cosmologies"
+        + (
+            f" (grid indices {', '.join(map(str, ev.scored_train))}, spread evenly over the grid's list: scoring all "
+            "of them would take more than a third of this profile's run; `n_scored_training` sets the number)"
+            if subset
+            else ""
+        )
+        + f", each with {ev.n} maps per side and {ev.n_splits} real-vs-real splits, in {ev.seconds:.0f} s."
+    )
+    if subset:
+        text += " Fig. 10 and the grid rows show the scored cosmologies only."
+    return text
+
+
+def summary_markdown(ev: P2Evaluation) -> str:
+    """The summary's verdict paragraphs, from the run's rows."""
+    c = ev.counts()
+    main = [r for r in ev.rows if not r.key.endswith("_nearest_training")]
+    lines = [
+        f"- Of {len(ev.rows)} rows, **{c['pass']} pass, {c['fail']} fail, {c['untestable']} are untestable** "
+        f"({ev.n} maps per side, {ev.n_splits} real-vs-real splits per cosmology)."
+    ]
+    passed = [r.key for r in main if r.verdict == "pass"]
+    lines.append(f"- The GAN passes: {_grouped(passed)}." if passed else "- The GAN passes no row.")
+    untestable = [r.key for r in main if r.verdict == "untestable"]
+    if untestable:
+        lines.append(
+            f"- Untestable (the band is wider than the paper's tolerance, so these data cannot test the paper's "
+            f"claim): {_grouped(untestable)}."
+        )
+    null_pass = [r.key for r in main if r.band is not None and r.null_verdict == "pass"]
+    if null_pass:
+        lines.append(
+            f"- The lognormal null passes {len(null_pass)} rows: {_grouped(null_pass)}. There the data cannot test "
+            "what the row claims about non-Gaussian structure, whatever the GAN scores."
+        )
+    else:
+        lines.append("- The lognormal null fails every banded row: each can tell a lognormal field from these maps.")
+    base = [r for r in ev.rows if r.key.endswith("_nearest_training")]
+    if base:
+        bp = [r.key.replace("_nearest_training", "") for r in base if r.verdict == "pass"]
+        better = sum(1 for r in base if _gan_closer(ev, r))
+        lines.append(
+            "- Interpolation baseline (the nearest training cosmology's real maps as the output): it passes "
+            f"{len(bp)} of {len(base)} rows" + (f" ({_grouped(bp)})" if bp else "") + "; the GAN is closer to the "
+            f"real-vs-real median than this baseline in {better} of {len(base)}."
+        )
+    reg = next((r for r in ev.rows if r.key == "regressor_test_mse"), None)
+    if reg is not None:
+        lines.append(
+            f"- The regressor's test MSE is {_fmt(reg.ours)} against {_fmt(reg.reference)} for always predicting the "
+            f"mean label (P2: {reg.paper:g}): {reg.verdict} (criterion: at most {REGRESSOR_MAX_FRACTION:g} of it)."
+        )
+    mem = next((r for r in ev.rows if r.key == "memorisation_nn_ratio"), None)
+    if mem is not None:
+        lines.append(
+            f"- Memorisation: the GAN's maps lie {_fmt(mem.ours)} times as far from their nearest training map as "
+            f"held-out real maps do: {mem.verdict} (criterion: at least {MEMORISATION_MIN_RATIO}; the distances also "
+            "shrink where the GAN's maps have less pixel variance than the real ones, so read it with the pixel W1 "
+            "rows)."
+        )
+    th = ev.theory_check
+    if ev.resolved_max is not None:
+        lines.append(
+            f"- The simulated maps keep at least {RESOLVED_MIN_RATIO:.0%} of pyccl's C_ell up to ell = "
+            f"{ev.resolved_max:.0f} (resolved_max; below it they exceed pyccl by up to {th['max_excess']:.0%}); "
+            f"the rows use ell up to {ev.scored_max['cl']:.0f}: above the resolved range they test how well the GAN "
+            "emulates our simulator, not the physics."
+        )
+    else:
+        lines.append(
+            f"- The simulated maps keep less than {RESOLVED_MIN_RATIO:.0%} of pyccl's C_ell already at ell = "
+            f"{th['ell'][0]:.0f}: the rows test how well the GAN emulates our coarse simulator, not the physics."
+        )
+    return "\n".join(lines)
+
+
+def _gan_closer(ev: P2Evaluation, base: Row) -> bool:
+    key = base.key.replace("_nearest_training", "")
+    try:
+        gan = ev.row(key)
+    except KeyError:
+        return False
+    if gan.ours is None or base.ours is None or gan.reference is None:
+        return False
+    return abs(gan.ours - gan.reference) < abs(base.ours - base.reference)

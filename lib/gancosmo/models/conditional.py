@@ -21,18 +21,19 @@ rescaled by its own parameter. Two variants are offered:
 Parameters outside ``[a, b]`` extrapolate the same straight line; the mapped length must stay
 positive, so each parameter has a lowest admissible value (:meth:`LatentNormConditioning.lowest`).
 
-Networks (Table A1; ``width=32`` is the paper's size): the generator is an MLP
-``128 -> 256 -> 512 -> 8*8*16*width`` (ReLU), a reshape to ``16*width x 8 x 8``, four transposed
-convolutions of stride 2 (kernels 3, 5, 5, 5; channels 8, 4, 2, 1 times ``width``, ReLU) and a
-7 x 7 transposed convolution of stride 1 to one channel. Table A1 lists a ReLU after that
-last layer too; convergence maps have negative pixels, so our output layer is linear (the
-data are scaled by a constant, :class:`MapScaler` in :mod:`gancosmo.evaluation.p2`). The
+Networks (Table A1; ``width=32``, :data:`PAPER_WIDTH`, is the paper's size; every size is
+explicit): the generator is an MLP ``128 -> 256 -> 512 -> 8*8*16*width`` (ReLU), a reshape to
+``16*width x 8 x 8``, four transposed convolutions of stride 2 (kernels 3, 5, 5, 5; channels 8, 4,
+2, 1 times ``width``, ReLU) and a 7 x 7 transposed convolution of stride 1 to one channel.
+Table A1 lists a ReLU after that last layer too; convergence maps have negative pixels, so
+our output layer is linear (the data are scaled by a constant, :class:`gancosmo.data.intensity.ConstantScale`). The
 critic mirrors it: a 7 x 7 convolution of stride 1 (``width`` channels), four strided
 convolutions (kernels 5, 5, 5, 3; 2, 4, 8, 16 times ``width``), flatten, concatenate the two
 parameters, linear layers 512 -> 256 -> 128 -> 1 with LeakyReLU(0.2) between them (the
 table's LeakyReLU on the single output d9 is dropped: a Wasserstein critic needs an
 unbounded linear output). No normalisation layers (WGAN-GP penalises per-sample gradients).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,6 +43,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "PAPER_WIDTH",
     "CODE_RANGES",
     "CONDITIONINGS",
     "GRID_RANGES",
@@ -53,6 +55,8 @@ __all__ = [
     "count_parameters",
 ]
 
+#: Table A1's width (channels of the thinnest layer; 16, 8, 4, 2, 1 times it).
+PAPER_WIDTH = 32
 #: Range of (Omega_m, sigma_8) over the 57 cosmologies of the KiDS-450 grid.
 GRID_RANGES = ((0.101, 0.487), (0.475, 1.331))
 #: Ranges in the authors' code (sigma_8 from 0.487, although the grid reaches 0.475).
@@ -81,10 +85,19 @@ class LatentNormConditioning:
     l1: float
 
     def __post_init__(self):
-        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < len(self.ranges):
-            raise ValueError(f"latent_dim must be an integer >= the number of parameters ({len(self.ranges)}), got {self.latent_dim!r}.")
+        if (
+            isinstance(self.latent_dim, bool)
+            or not isinstance(self.latent_dim, int)
+            or self.latent_dim < len(self.ranges)
+        ):
+            raise ValueError(
+                f"latent_dim must be an integer >= the number of parameters ({len(self.ranges)}), got "
+                f"{self.latent_dim!r}."
+            )
         if self.latent_dim % len(self.ranges):
-            raise ValueError(f"latent_dim {self.latent_dim} must split into {len(self.ranges)} equal blocks (one per parameter).")
+            raise ValueError(
+                f"latent_dim {self.latent_dim} must split into {len(self.ranges)} equal blocks (one per parameter)."
+            )
         for a, b in self.ranges:
             if not b > a:
                 raise ValueError(f"each parameter range (a, b) needs b > a, got {(a, b)}.")
@@ -94,7 +107,9 @@ class LatentNormConditioning:
     @classmethod
     def paper(cls, latent_dim: int = 128, ranges=GRID_RANGES) -> LatentNormConditioning:
         """The text: ``l0 = 0.1 sqrt(n)``, ``l1 = sqrt(n)``, ``n`` = the latent size."""
-        return cls(latent_dim, tuple(tuple(map(float, r)) for r in ranges), 0.1 * math.sqrt(latent_dim), math.sqrt(latent_dim))
+        return cls(
+            latent_dim, tuple(tuple(map(float, r)) for r in ranges), 0.1 * math.sqrt(latent_dim), math.sqrt(latent_dim)
+        )
 
     @classmethod
     def code(cls, latent_dim: int = 128, ranges=CODE_RANGES) -> LatentNormConditioning:
@@ -133,15 +148,20 @@ class LatentNormConditioning:
     def check(self, y: torch.Tensor) -> None:
         """Raise a clear ValueError when ``y`` has the wrong shape or maps to a length <= 0."""
         if y.dim() != 2 or y.shape[1] != self.n_params:
-            raise ValueError(f"parameters y must have shape (B, {self.n_params}) ({', '.join(PARAMETER_NAMES[:self.n_params])}), got {tuple(y.shape)}.")
+            raise ValueError(
+                f"parameters y must have shape (B, {self.n_params}) ({', '.join(PARAMETER_NAMES[: self.n_params])}), "
+                f"got {tuple(y.shape)}."
+            )
         if not bool(torch.isfinite(y).all()):
             raise ValueError("parameters y contain NaN or infinite values; accepted are finite numbers.")
         low = torch.tensor(self.lowest(), dtype=y.dtype, device=y.device)
         bad = y <= low
         if bool(bad.any()):
             j = int(bad.any(0).nonzero()[0])
-            raise ValueError(f"{PARAMETER_NAMES[j]} = {float(y[bad[:, j], j][0]):.4g} is below {self.lowest()[j]:.4g}, "
-                             f"where the conditioned latent length of Eq. 2 reaches zero; accepted are values above it.")
+            raise ValueError(
+                f"{PARAMETER_NAMES[j]} = {float(y[bad[:, j], j][0]):.4g} is below {self.lowest()[j]:.4g}, "
+                f"where the conditioned latent length of Eq. 2 reaches zero; accepted are values above it."
+            )
 
     def __call__(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """``z_hat = f(z, y)``: each block of ``z`` ``(B, latent_dim)`` rescaled to its mapped length."""
@@ -176,14 +196,20 @@ class ConditionalGenerator(nn.Module):
         Eq. 2 as printed, or the authors' code (see the module docstring).
     """
 
-    def __init__(self, width: int = 32, latent_dim: int = 128, conditioning: str = "paper"):
+    def __init__(self, width: int, latent_dim: int = 128, conditioning: str = "paper"):
         super().__init__()
         _check_width(width)
         self.width, self.latent_dim, self.map_size, self.conditioning_kind = width, latent_dim, 128, conditioning
         self.conditioning = LatentNormConditioning.make(conditioning, latent_dim)
         c = _widths(width)
-        self.mlp = nn.Sequential(nn.Linear(latent_dim, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(),
-                                 nn.Linear(512, c[4] * 8 * 8), nn.ReLU())
+        self.mlp = nn.Sequential(
+            nn.Linear(latent_dim, 256),
+            nn.ReLU(),
+            nn.Linear(256, 512),
+            nn.ReLU(),
+            nn.Linear(512, c[4] * 8 * 8),
+            nn.ReLU(),
+        )
         layers = []
         for cin, cout, k in ((c[4], c[3], 3), (c[3], c[2], 5), (c[2], c[1], 5), (c[1], c[0], 5)):
             layers += [nn.ConvTranspose2d(cin, cout, k, stride=2, padding=k // 2, output_padding=1), nn.ReLU()]
@@ -208,14 +234,21 @@ def conv_trunk(width: int) -> nn.Sequential:
 class ConditionalCritic(nn.Module):
     """Table A1 critic: ``D(x, y)`` with ``x`` ``(B, 1, 128, 128)``, ``y`` ``(B, 2)`` -> ``(B,)`` scores."""
 
-    def __init__(self, width: int = 32, n_params: int = 2):
+    def __init__(self, width: int, n_params: int = 2):
         super().__init__()
         _check_width(width)
         self.width, self.n_params = width, n_params
         self.trunk = conv_trunk(width)
         features = _widths(width)[4] * 8 * 8
-        self.head = nn.Sequential(nn.Linear(features + n_params, 512), nn.LeakyReLU(0.2), nn.Linear(512, 256), nn.LeakyReLU(0.2),
-                                  nn.Linear(256, 128), nn.LeakyReLU(0.2), nn.Linear(128, 1))
+        self.head = nn.Sequential(
+            nn.Linear(features + n_params, 512),
+            nn.LeakyReLU(0.2),
+            nn.Linear(512, 256),
+            nn.LeakyReLU(0.2),
+            nn.Linear(256, 128),
+            nn.LeakyReLU(0.2),
+            nn.Linear(128, 1),
+        )
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or tuple(x.shape[1:]) != (1, 128, 128):
@@ -231,8 +264,9 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def conditional_gan(width: int = 32, latent_dim: int = 128, conditioning: str = "paper", seed: int = 0):
-    """``(G, D)`` of Table A1 at ``width`` (32 = paper), weights drawn from ``seed`` (PyTorch defaults)."""
+def conditional_gan(width: int, latent_dim: int = 128, conditioning: str = "paper", seed: int = 0):
+    """``(G, D)`` of Table A1 at ``width`` (:data:`PAPER_WIDTH` = 32 in the paper), weights drawn from ``seed``
+    (PyTorch defaults)."""
     if conditioning not in CONDITIONINGS:
         raise ValueError(f"conditioning must be one of {', '.join(map(repr, CONDITIONINGS))}; got {conditioning!r}.")
     with torch.random.fork_rng(devices=[]):

@@ -5,33 +5,45 @@ kernels 5, 5, 5, 3; channels 1, 2, 4, 8, 16 times ``width``, Table A2: ``width=3
 LeakyReLU(0.2), flatten, linear layers 512 -> 256 -> 128 (LeakyReLU) and a linear output of
 two numbers. Training (Appendix B): mean squared error, Adam (lr 3e-5, betas 0.9/0.999,
 eps 1e-8), batch 64, 20 epochs on 80% of the maps of the training cosmologies; the other 20%
-give the test MSE (P2: 8.93e-5).
+give the test MSE (P2: 8.93e-5). :func:`train_regressor` can stop early on a dev set (the
+epoch with the lowest dev MSE is kept). Sizes are explicit: ``Regressor(width)``,
+:data:`PAPER_WIDTH` is Table A2's.
 
 The network predicts standardized parameters internally (``(y - mean) / std`` of the
 training labels, stored as buffers) and returns them in physical units, so the MSE is in
 the units of (Omega_m, sigma_8) as P2's.
 """
+
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from .conditional import _check_width, _widths, conv_trunk
+from .conditional import PAPER_WIDTH, _check_width, _widths, conv_trunk
 
-__all__ = ["Regressor", "mse", "predict", "split_regressor_data", "train_regressor"]
+__all__ = ["PAPER_WIDTH", "Regressor", "RegressorFit", "mse", "predict", "split_regressor_data", "train_regressor"]
 
 
 class Regressor(nn.Module):
     """Table A2: ``(B, 1, 128, 128)`` maps (scaled) -> ``(B, 2)`` parameters (Omega_m, sigma_8)."""
 
-    def __init__(self, width: int = 32, n_params: int = 2):
+    def __init__(self, width: int, n_params: int = 2):
         super().__init__()
         _check_width(width)
         self.width = width
         self.trunk = conv_trunk(width)
-        self.head = nn.Sequential(nn.Linear(_widths(width)[4] * 64, 512), nn.LeakyReLU(0.2), nn.Linear(512, 256), nn.LeakyReLU(0.2),
-                                  nn.Linear(256, 128), nn.LeakyReLU(0.2), nn.Linear(128, n_params))
+        self.head = nn.Sequential(
+            nn.Linear(_widths(width)[4] * 64, 512),
+            nn.LeakyReLU(0.2),
+            nn.Linear(512, 256),
+            nn.LeakyReLU(0.2),
+            nn.Linear(256, 128),
+            nn.LeakyReLU(0.2),
+            nn.Linear(128, n_params),
+        )
         self.register_buffer("y_mean", torch.zeros(n_params))
         self.register_buffer("y_std", torch.ones(n_params))
 
@@ -39,7 +51,9 @@ class Regressor(nn.Module):
         if x.dim() == 3:
             x = x.unsqueeze(1)
         if x.dim() != 4 or tuple(x.shape[1:]) != (1, 128, 128):
-            raise ValueError(f"the regressor takes maps of shape (B, 128, 128) or (B, 1, 128, 128), got {tuple(x.shape)}.")
+            raise ValueError(
+                f"the regressor takes maps of shape (B, 128, 128) or (B, 1, 128, 128), got {tuple(x.shape)}."
+            )
         return self.head(self.trunk(x)) * self.y_std + self.y_mean
 
 
@@ -54,9 +68,29 @@ def split_regressor_data(n: int, fraction: float = 0.8, seed: int = 0) -> tuple[
     return np.sort(perm[:k]), np.sort(perm[k:])
 
 
-def train_regressor(model: Regressor, maps: np.ndarray, params: np.ndarray, epochs: float = 20, lr: float = 3e-5,
-                    batch_size: int = 64, seed: int = 0, augment=None, device=None, progress: bool = True) -> list[float]:
-    """Train ``model`` with MSE and Adam (P2 Appendix B); returns the mean loss of each epoch.
+@dataclass
+class RegressorFit:
+    """What :func:`train_regressor` did: training loss per epoch, dev MSE per epoch and the epoch kept."""
+
+    losses: list
+    dev_mse: list
+    best_epoch: int  # 1-based epoch whose weights the model holds (the last one without a dev set)
+
+
+def train_regressor(
+    model: Regressor,
+    maps: np.ndarray,
+    params: np.ndarray,
+    epochs: float = 20,
+    lr: float = 3e-5,
+    batch_size: int = 64,
+    seed: int = 0,
+    augment=None,
+    device=None,
+    progress: bool = True,
+    dev: tuple | None = None,
+) -> RegressorFit:
+    """Train ``model`` with MSE and Adam (P2 Appendix B).
 
     Parameters
     ----------
@@ -68,6 +102,14 @@ def train_regressor(model: Regressor, maps: np.ndarray, params: np.ndarray, epoc
         Passes over the maps (P2: 20); a fraction trains on part of an epoch.
     augment : callable, optional
         ``augment(x, generator)`` on each batch (e.g. P2's flips and rotations).
+    dev : (maps, params), optional
+        Held-out maps and labels: their MSE is measured after every epoch and the model ends
+        with the weights of the epoch where it was lowest (early stopping).
+
+    Returns
+    -------
+    RegressorFit
+        The mean training loss of each epoch, the dev MSE of each epoch and the epoch kept.
     """
     from tqdm.auto import tqdm
 
@@ -76,8 +118,8 @@ def train_regressor(model: Regressor, maps: np.ndarray, params: np.ndarray, epoc
         raise ValueError(f"maps must be (N, 128, 128) and params (N, 2); got {maps.shape} and {params.shape}.")
     if not (epochs > 0 and lr > 0 and batch_size >= 1):
         raise ValueError(f"epochs, lr and batch_size must be positive, got {epochs!r}, {lr!r}, {batch_size!r}.")
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
-    model.to(dev)
+    where = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(where)
     with torch.no_grad():
         model.y_mean.copy_(torch.as_tensor(params.mean(0)))
         model.y_std.copy_(torch.as_tensor(np.maximum(params.std(0), 1e-6)))
@@ -88,17 +130,24 @@ def train_regressor(model: Regressor, maps: np.ndarray, params: np.ndarray, epoc
     total = max(1, int(round(epochs * n / batch_size)))
     per_epoch = max(1, -(-n // batch_size))
     losses, running, count, order, pos = [], 0.0, 0, torch.randperm(n, generator=g), 0
+    dev_mse, best, best_state = [], (float("inf"), 0), None
+    if dev is not None:
+        dev_x, dev_y = np.asarray(dev[0], np.float32), np.asarray(dev[1], np.float32)
+        if dev_x.ndim != 3 or dev_y.shape != (len(dev_x), 2) or len(dev_x) < 1:
+            raise ValueError(
+                f"dev must be (maps (M, 128, 128), params (M, 2)) with M >= 1; got {dev_x.shape} and {dev_y.shape}."
+            )
     model.train()
     for step in tqdm(range(total), desc="regressor", disable=not progress):
         if pos >= n:
             order, pos = torch.randperm(n, generator=g), 0
-        idx = order[pos:pos + batch_size]
+        idx = order[pos : pos + batch_size]
         pos += batch_size
-        x = x_all[idx].unsqueeze(1).to(dev)
+        x = x_all[idx].unsqueeze(1).to(where)
         if augment is not None:
             x = augment(x, g)
-        y = y_all[idx].to(dev)
-        loss = ((model(x) - y) ** 2 / model.y_std ** 2).mean()  # standardized: both parameters weigh alike
+        y = y_all[idx].to(where)
+        loss = ((model(x) - y) ** 2 / model.y_std**2).mean()  # standardized: both parameters weigh alike
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -106,8 +155,16 @@ def train_regressor(model: Regressor, maps: np.ndarray, params: np.ndarray, epoc
         if (step + 1) % per_epoch == 0 or step + 1 == total:
             losses.append(running / count)
             running, count = 0.0, 0
+            if dev is not None:
+                dev_mse.append(mse(predict(model, dev_x), dev_y))
+                model.train()
+                if dev_mse[-1] < best[0]:
+                    best = (dev_mse[-1], len(losses))
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
-    return losses
+    return RegressorFit(losses=losses, dev_mse=dev_mse, best_epoch=best[1] if dev is not None else len(losses))
 
 
 @torch.no_grad()
@@ -116,8 +173,10 @@ def predict(model: Regressor, maps: np.ndarray, batch_size: int = 256) -> np.nda
     dev = next(model.parameters()).device
     was = model.training
     model.eval()
-    out = [model(torch.as_tensor(np.asarray(maps[s:s + batch_size], np.float32)).to(dev)).cpu().numpy()
-           for s in range(0, len(maps), batch_size)]
+    out = [
+        model(torch.as_tensor(np.asarray(maps[s : s + batch_size], np.float32)).to(dev)).cpu().numpy()
+        for s in range(0, len(maps), batch_size)
+    ]
     model.train(was)
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 2))
 

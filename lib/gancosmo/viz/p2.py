@@ -1,4 +1,10 @@
-"""Figures of chapter 02_conditional_massmaps: P2's Figs. 2-10 re-made, labelled with sample counts."""
+"""Figures of chapter 02_conditional_massmaps: P2's Figs. 2-10 re-made, labelled with sample counts.
+
+Every statistic figure draws equal-size sets of maps of one cosmology: the real test set A
+(N-body, blue), the GAN (red) and the lognormal null (grey), as returned by
+:func:`gancosmo.evaluation.p2.summary_curves`.
+"""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,17 +20,40 @@ __all__ = [
     "plot_maps",
     "plot_minkowski",
     "plot_regressor",
+    "plot_resolution",
     "plot_training",
 ]
 
+_COLORS = ("C0", "C3", "0.45", "C2")
 
-def plot_grid(om, s8, split: dict, named: dict, title: str):
-    """Fig. 2: the 57 cosmologies, training (circles) and test (diamonds), models A-D named."""
+
+def plot_grid(om, s8, split: dict, named: dict, title: str, simulated=None):
+    """Fig. 2: the 57 cosmologies, training (circles) and test (diamonds, squares), models A-D named.
+
+    ``simulated``: grid indices this run simulated (others drawn faint).
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
-    for key, marker, label in (("train", "o", "training (46)"), ("test_interpolation", "D", "test, interpolation (8)"),
-                               ("test_extrapolation", "s", "test, extrapolation (3)")):
-        ax.plot(om[split[key]], s8[split[key]], marker, ls="none", mfc="none", label=label)
+    sim = np.ones(len(om), bool) if simulated is None else np.isin(np.arange(len(om)), simulated)
+    for key, marker, label in (
+        ("train", "o", "training"),
+        ("test_interpolation", "D", "test, interpolation"),
+        ("test_extrapolation", "s", "test, extrapolation"),
+    ):
+        ids = np.asarray(split[key])
+        line = ax.plot(
+            om[ids[sim[ids]]], s8[ids[sim[ids]]], marker, ls="none", mfc="none", label=f"{label} ({len(ids)})"
+        )[0]
+        if (~sim[ids]).any():
+            ax.plot(
+                om[ids[~sim[ids]]],
+                s8[ids[~sim[ids]]],
+                marker,
+                ls="none",
+                mfc="none",
+                color=line.get_color(),
+                alpha=0.25,
+            )
     for name, i in named.items():
         ax.annotate(name, (om[i], s8[i]), xytext=(4, 4), textcoords="offset points", fontweight="bold")
     ax.set(xlabel=r"$\Omega_m$", ylabel=r"$\sigma_8$", title=title)
@@ -32,21 +61,29 @@ def plot_grid(om, s8, split: dict, named: dict, title: str):
     return fig
 
 
-def plot_maps(real_by: dict, fake_by: dict, labels: dict, title: str, side_deg: float = 5.0):
-    """Fig. 3: a simulated (top) and a generated (bottom) map per named cosmology."""
+def plot_maps(examples: dict, labels: dict, title: str, side_deg: float = 5.0):
+    """Fig. 3: one map of each set (rows: N-body, GAN, null) per named cosmology (columns)."""
     plt = pyplot()
-    names = list(labels)
-    fig, axes = plt.subplots(2, len(names), figsize=(2.6 * len(names), 5.4), squeeze=False)
+    names = list(examples)
+    sets = list(examples[names[0]])
+    fig, axes = plt.subplots(len(sets), len(names), figsize=(2.6 * len(names), 2.7 * len(sets)), squeeze=False)
     for c, name in enumerate(names):
-        r, f = real_by[name][0], fake_by[name][0]
-        lo, hi = np.quantile(real_by[name], 0.005), np.quantile(real_by[name], 0.995)
-        for row, m in enumerate((r, f)):
-            im = axes[row, c].imshow(m, cmap="inferno", vmin=lo, vmax=hi, origin="lower", extent=(0, side_deg, 0, side_deg))
+        real = examples[name][sets[0]]
+        lo, hi = np.quantile(real, 0.005), np.quantile(real, 0.995)
+        for row, s in enumerate(sets):
+            im = axes[row, c].imshow(
+                examples[name][s][0],
+                cmap="inferno",
+                vmin=lo,
+                vmax=hi,
+                origin="lower",
+                extent=(0, side_deg, 0, side_deg),
+            )
             axes[row, c].set_xticks([]), axes[row, c].set_yticks([])
+            if c == 0:
+                axes[row, 0].set_ylabel(s)
         axes[0, c].set_title(f"{name}: {labels[name]}", fontsize=9)
         fig.colorbar(im, ax=axes[:, c], shrink=0.7, label=r"$\kappa$")
-    axes[0, 0].set_ylabel("N-body (PM)")
-    axes[1, 0].set_ylabel("GAN")
     fig.suptitle(title + f" (maps {side_deg:g} deg on a side)")
     return fig
 
@@ -72,53 +109,66 @@ def plot_latent_grid(maps: np.ndarray, om_values, s8_values, title: str):
 def _band(ax, x, stat, color, label):
     med, lo, hi = (np.nanpercentile(stat, q, axis=0) for q in (50, 32, 68))
     ax.plot(x, med, color=color, label=label)
-    ax.fill_between(x, lo, hi, color=color, alpha=0.3)
+    ax.fill_between(x, lo, hi, color=color, alpha=0.25)
     return med
 
 
-def plot_curves(curves: dict, key: str, xkey: str, xlabel: str, ylabel: str, title: str, n: dict, logx=False, logy=False, scale=None):
-    """Figs. 5-6: median and 32-68% band (N-body blue, GAN red) per named model, fractional difference below."""
+def plot_curves(
+    curves: dict, key: str, xkey: str, xlabel: str, ylabel: str, title: str, logx=False, logy=False, scale=None
+):
+    """Figs. 5-6: median and 32-68% band of each set per named model, each set over the first (real) below."""
     plt = pyplot()
-    names = list(curves)
-    fig, axes = plt.subplots(2, len(names), figsize=(3.3 * len(names), 4.6), squeeze=False, sharex="col",
-                             gridspec_kw=dict(height_ratios=(3, 1)))
-    for c, name in enumerate(names):
-        cv = curves[name]
+    models = list(curves)
+    fig, axes = plt.subplots(
+        2,
+        len(models),
+        figsize=(3.3 * len(models), 4.6),
+        squeeze=False,
+        sharex="col",
+        gridspec_kw=dict(height_ratios=(3, 1)),
+    )
+    for c, model in enumerate(models):
+        cv = curves[model]
         x = cv[xkey]
-        r, f = cv[key]
         s = scale(x) if scale is not None else 1.0
-        mr = _band(axes[0, c], x, r * s, "C0", f"N-body ({n[name][0]})")
-        mf = _band(axes[0, c], x, f * s, "C3", f"GAN ({n[name][1]})")
+        meds = {}
+        for k, name in enumerate(cv["names"]):
+            values = cv[key][name]
+            meds[name] = _band(axes[0, c], x, values * s, _COLORS[k], f"{name} ({len(values)})")
+        ref = meds[cv["names"][0]]
         with np.errstate(divide="ignore", invalid="ignore"):
-            axes[1, c].plot(x, mf / mr - 1, "k")
+            for k, name in enumerate(cv["names"][1:], start=1):
+                axes[1, c].plot(x, meds[name] / ref - 1, color=_COLORS[k])
         axes[1, c].axhline(0, color="0.6", lw=0.8)
         axes[1, c].set(xlabel=xlabel, ylim=(-0.5, 0.5))
-        axes[0, c].set_title(name)
+        axes[0, c].set_title(model)
         if logx:
             axes[0, c].set_xscale("log")
             plain_log_ticks(axes[0, c], axes[1, c])
         if logy:
             axes[0, c].set_yscale("log")
     axes[0, 0].set_ylabel(ylabel)
-    axes[1, 0].set_ylabel("GAN / N-body - 1")
+    axes[1, 0].set_ylabel("median / real - 1")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def plot_minkowski(curves: dict, title: str, n: dict):
-    """Fig. 7: V0, V1, V2 (rows) per named model (columns), medians and 32-68% bands."""
+def plot_minkowski(curves: dict, title: str):
+    """Fig. 7: V0, V1, V2 (rows) per named model (columns), medians and 32-68% bands (interior pixels)."""
     plt = pyplot()
-    names = list(curves)
-    fig, axes = plt.subplots(3, len(names), figsize=(3.3 * len(names), 7), squeeze=False)
-    for c, name in enumerate(names):
-        cv = curves[name]
+    models = list(curves)
+    fig, axes = plt.subplots(3, len(models), figsize=(3.3 * len(models), 7), squeeze=False)
+    for c, model in enumerate(models):
+        cv = curves[model]
         for v in range(3):
-            _band(axes[v, c], cv["nu"], cv["minkowski"][0][v], "C0", f"N-body ({n[name][0]})")
-            _band(axes[v, c], cv["nu"], cv["minkowski"][1][v], "C3", f"GAN ({n[name][1]})")
-            axes[v, c].set_ylabel(f"$V_{v}$") if c == 0 else None
-        axes[0, c].set_title(name)
+            for k, name in enumerate(cv["names"]):
+                values = cv["minkowski"][name][v]
+                _band(axes[v, c], cv["nu"], values, _COLORS[k], f"{name} ({len(values)})")
+            if c == 0:
+                axes[v, c].set_ylabel(f"$V_{v}$")
+        axes[0, c].set_title(model)
         axes[2, c].set_xlabel(r"threshold $\kappa$")
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(title)
@@ -127,15 +177,24 @@ def plot_minkowski(curves: dict, title: str, n: dict):
 
 
 def plot_correlations(curves: dict, title: str):
-    """Fig. 8: Pearson correlation of C_ell bins, N-body upper triangle, GAN lower, with f_R."""
+    """Fig. 8: Pearson correlation of C_ell bins, real (test A) upper triangle, GAN lower, with f_R of GAN and null."""
     plt = pyplot()
-    names = list(curves)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4), squeeze=False)
-    for c, name in enumerate(names):
-        r, f = curves[name]["corr"]
+    models = list(curves)
+    fig, axes = plt.subplots(1, len(models), figsize=(3.2 * len(models), 3.6), squeeze=False)
+    im = None
+    for c, model in enumerate(models):
+        cv = curves[model]
+        real, gan = cv["names"][0], cv["names"][1]
+        r, f = cv["corr"][real], cv["corr"][gan]
         m = np.where(np.triu(np.ones_like(r, bool)), r, f)
         im = axes[0, c].imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
-        axes[0, c].set(title=f"{name}: $f_R$ = {curves[name]['f_r']:.2f}", xlabel=r"$\ell$ bin (300-3000)", ylabel=r"$\ell$ bin")
+        extra = "".join(f"\n$f_R$ {name}: {cv['f_r'][name]:.2f}" for name in cv["names"][2:])
+        axes[0, c].set(
+            title=f"{model}: $f_R$ GAN = {cv['f_r'][gan]:.2f}{extra}",
+            xlabel=r"$\ell$ bin (300-3000)",
+            ylabel=r"$\ell$ bin",
+        )
+        axes[0, c].title.set_fontsize(9)
     fig.colorbar(im, ax=axes, shrink=0.8, label="Pearson correlation (upper: N-body, lower: GAN)")
     fig.suptitle(title)
     return fig
@@ -156,7 +215,7 @@ def plot_regressor(pred: dict, truth: dict, title: str):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     for k, (name, (pr, pf)) in enumerate(pred.items()):
-        _ellipse(ax, pr, "C0", f"N-body ({len(pr)} maps/model)" if k == 0 else None)
+        _ellipse(ax, pr, "C0", f"N-body, test A ({len(pr)} maps/model)" if k == 0 else None)
         _ellipse(ax, pf, "C3", f"GAN ({len(pf)} maps/model)" if k == 0 else None)
         ax.plot(*truth[name], "k*", ms=10)
         ax.annotate(name, truth[name], xytext=(5, 5), textcoords="offset points")
@@ -165,31 +224,66 @@ def plot_regressor(pred: dict, truth: dict, title: str):
     return fig
 
 
-def plot_grid_metrics(om, s8, metrics: dict, train_ids, title: str, which: str = "ours"):
-    """Fig. 10: six metrics over the grid, circles training cosmologies, squares test ones."""
+def plot_grid_metrics(om, s8, values: dict, train_ids, metrics, title: str):
+    """Fig. 10: metrics over the grid (``values``: grid index -> {key: value}); circles training cosmologies, squares
+    test ones.
+
+    ``metrics``: ``(key, label)`` pairs; signed metrics (s_SSIM, f_R) get a diverging colour map.
+    """
     plt = pyplot()
-    keys = [("s_ssim", "$s_{SSIM}$"), ("fid_sqrt", "FID$^{1/2}$"), ("w1_pixel", "$W_1$ pixels"),
-            ("f_cl", r"mean $|f_{C_\ell}|$"), ("f_bl", r"mean $|f_{B_\ell}|$"), ("f_r", "$f_R$")]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
-    ids = np.array(sorted(metrics))
+    fig, axes = plt.subplots(2, (len(metrics) + 1) // 2, figsize=(13, 7.5), squeeze=False)
+    ids = np.array(sorted(values))
     train = np.isin(ids, train_ids)
-    for ax, (k, label) in zip(axes.ravel(), keys):
-        v = np.array([metrics[i][which][k] for i in ids], float)
+    for ax, (k, label) in zip(axes.ravel(), metrics):
+        v = np.array([values[i][k] for i in ids], float)
         vmax = np.nanmax(np.abs(v)) if np.isfinite(v).any() else 1.0
-        cmap, vmin = ("RdBu_r", -vmax) if k == "s_ssim" else ("viridis", 0)
-        if k == "f_r":
-            cmap, vmin = "RdBu_r", -vmax
+        cmap, vmin = ("RdBu_r", -vmax) if k in ("s_ssim", "f_r") else ("viridis", 0)
+        sc = None
         for sel, marker in ((train, "o"), (~train, "s")):
-            sc = ax.scatter(om[ids[sel]], s8[ids[sel]], c=v[sel], marker=marker, cmap=cmap, vmin=vmin, vmax=vmax, s=70, edgecolors="k")
+            if sel.any():
+                sc = ax.scatter(
+                    om[ids[sel]],
+                    s8[ids[sel]],
+                    c=v[sel],
+                    marker=marker,
+                    cmap=cmap,
+                    vmin=vmin,
+                    vmax=vmax,
+                    s=70,
+                    edgecolors="k",
+                )
         fig.colorbar(sc, ax=ax, label=label)
-        ax.set(xlabel=r"$\Omega_m$", ylabel=r"$\sigma_8$", title=label)
+        ax.set(xlabel=r"$\Omega_m$", ylabel=r"$\sigma_8$", title=label, xlim=(0.08, 0.51), ylim=(0.44, 1.36))
     fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def plot_training(history: list[dict], reg_losses: list[float], title: str):
-    """Critic's Wasserstein estimate and losses per logged step; regressor loss per epoch."""
+def plot_resolution(check: dict, title: str):
+    """Mean simulated C_ell of one cosmology against pyccl's; the resolved range ends where it first keeps less than
+    ``min_ratio`` of it."""
+    plt = pyplot()
+    fig, (a, b) = plt.subplots(2, 1, figsize=(5.5, 4.5), sharex=True, gridspec_kw=dict(height_ratios=(3, 1)))
+    ell = check["ell"]
+    f = ell * (ell + 1) / (2 * np.pi)
+    a.loglog(ell, f * check["sim"], "C0", label="simulated maps (mean)")
+    a.loglog(ell, f * check["theory"], "k--", label="pyccl halofit (Limber)")
+    b.semilogx(ell, check["sim"] / check["theory"] - 1, "C0")
+    b.axhspan(check["min_ratio"] - 1, 0, color="0.9", label=f"kept >= {check['min_ratio']:.0%}")
+    b.axhline(0, color="0.6", lw=0.8)
+    if check["resolved_max"] is not None:
+        for ax in (a, b):
+            ax.axvline(check["resolved_max"], color="C3", ls=":", label="resolved" if ax is a else None)
+    a.set(ylabel=r"$\ell(\ell+1)C_\ell/2\pi$", title=title)
+    b.set(xlabel=r"$\ell$", ylabel="sim / theory - 1")
+    plain_log_ticks(a, b)
+    a.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training(history: list[dict], reg_losses: list[float], reg_dev: list[float], title: str):
+    """Critic's Wasserstein estimate and losses per logged step; regressor training loss and dev MSE per epoch."""
     plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
     steps = [h["step"] for h in history]
@@ -197,7 +291,11 @@ def plot_training(history: list[dict], reg_losses: list[float], title: str):
     a.plot(steps, [h.get("d/wasserstein", np.nan) for h in history], label="Wasserstein estimate")
     a.set(xlabel="generator step", ylabel="loss", title=title)
     a.legend(fontsize=8)
-    b.plot(np.arange(1, len(reg_losses) + 1), reg_losses, "o-")
-    b.set(xlabel="epoch", ylabel="standardized MSE (training)", yscale="log", title="regressor (Table A2)")
+    ep = np.arange(1, len(reg_losses) + 1)
+    b.plot(ep, reg_losses, "o-", label="training loss (standardized)")
+    if reg_dev:
+        b.plot(np.arange(1, len(reg_dev) + 1), reg_dev, "s--", label="dev MSE")
+    b.set(xlabel="epoch", ylabel="MSE", yscale="log", title="regressor (Table A2)")
+    b.legend(fontsize=8)
     fig.tight_layout()
     return fig
