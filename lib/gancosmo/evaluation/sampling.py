@@ -88,7 +88,7 @@ class TorchEmulator:
             )
         y = np.asarray(labels, dtype=np.float32)
         if y.ndim <= 1 and y.size == self.cond_dim:
-            y = np.broadcast_to(y.reshape(1, -1), (n, self.cond_dim))
+            y = np.tile(y.reshape(1, -1), (n, 1))
         elif y.ndim == 1 and self.cond_dim == 1 and len(y) == n:
             y = y[:, None]
         if y.shape != (n, self.cond_dim):
@@ -96,7 +96,7 @@ class TorchEmulator:
                 f"labels have shape {np.shape(labels)}; accepted are {self.cond_dim} value(s) for all "
                 f"samples or an ({n}, {self.cond_dim}) array."
             )
-        return torch.from_numpy(np.ascontiguousarray(y))
+        return torch.from_numpy(np.array(y, dtype=np.float32, copy=True))
 
     @torch.no_grad()
     def sample_network(self, n: int, seed: int = 0, labels=None, z: torch.Tensor | None = None) -> np.ndarray:
