@@ -74,7 +74,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from gancosmo import stats as S
-from gancosmo.paths import committed_results
+from gancosmo.stats import chapter as ch
+from gancosmo.viz import statistics as V
 from gancosmo.viz.common import show_figures_inline
 from IPython.display import display
 
@@ -107,24 +108,9 @@ lmaps_b = fields.lognormal_maps(cfg.n_maps, cfg.n_pix, SIDE, cl_in, seed=seed + 
 pk_in = fields.power_law_pk(1e3, -1.5)
 cubes = fields.lognormal_cubes(cfg.n_cubes, cfg.n_mesh, BOX, pk_in, seed=seed + 3)
 cubes_b = fields.lognormal_cubes(cfg.n_cubes, cfg.n_mesh, BOX, pk_in, seed=seed + 4)
-to_dev = lambda a: torch.as_tensor(a, dtype=torch.float32, device=dev)  # noqa: E731
-G, L, L2 = to_dev(gmaps), to_dev(lmaps), to_dev(lmaps_b)
-C, C2 = to_dev(cubes), to_dev(cubes_b)
+G, L, L2, C, C2 = ch.to_tensors(dev, gmaps, lmaps, lmaps_b, cubes, cubes_b)
 NM, NC = cfg.n_maps, cfg.n_cubes
-
-fig, ax = plt.subplots(1, 3, figsize=(12, 3.6))
-for a, img, title in (
-    (ax[0], gmaps[0], "Gaussian"),
-    (ax[1], lmaps[0], "lognormal"),
-    (ax[2], cubes[0].mean(0), "lognormal cube, projected"),
-):
-    im = a.imshow(img, cmap="magma", origin="lower")
-    a.set_title(title)
-    a.set_xlabel("x [pixel]")
-    a.set_ylabel("y [pixel]")
-    fig.colorbar(im, ax=a, label=r"$\kappa$" if "cube" not in title else r"$\langle\delta\rangle_z$")
-fig.suptitle(f"maps: {cfg.n_pix}$^2$ pixels, {SIDE:g} deg; cube: {cfg.n_mesh}$^3$ voxels, {BOX:g} Mpc/h")
-plt.tight_layout()
+fig = V.plot_fields(gmaps[0], lmaps[0], cubes[0], cfg.n_pix, SIDE, cfg.n_mesh, BOX)
 print(f"fields generated in {time.perf_counter() - t0:.1f} s")
 plt.show()
 
@@ -140,19 +126,7 @@ plt.show()
 
 # %%
 ell_edges = np.linspace(200.0, 6000.0, 200)  # P2's binning
-ell, cl_g = S.power_spectrum_2d(G, SIDE, ell_edges)
-_, cl_l = S.power_spectrum_2d(L, SIDE, ell_edges)
-good = cl_g.mean(0) > 0  # bins narrower than the Fourier grid spacing are empty (0, as lenstools)
-fac = ell * (ell + 1) / (2 * np.pi)
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for cl, name in ((cl_g, "Gaussian"), (cl_l, "lognormal")):
-    med, mad = S.median_mad(cl[:, good] * fac[good])
-    ax.plot(ell[good], med, label=f"{name} (median of {NM} maps)")
-    ax.fill_between(ell[good], med - mad, med + mad, alpha=0.3)
-ax.plot(ell[good], fac[good] * cl_in(ell[good]), "k--", label="input spectrum")
-ax.set(xscale="log", yscale="log", xlabel=r"multipole $\ell$", ylabel=r"$\ell(\ell+1)C_\ell/2\pi$ [sr]")
-ax.set_title(f"angular power spectrum, median $\\pm$ MAD, {NM} maps each")
-ax.legend()
+fig = V.plot_power_2d({"Gaussian": G, "lognormal": L}, SIDE, ell_edges, cl_in, NM)
 plt.show()
 
 
@@ -167,19 +141,8 @@ plt.show()
 # the Fourier grid are skipped, so the equilateral bins above about $0.7\,\ell_\text{Nyquist}$ are empty (0).
 
 # %%
-fig, ax = plt.subplots(1, 2, figsize=(12, 4))
 bedges = np.linspace(300.0, 6000.0, 40)
-for a, conf in zip(ax, ("folded", "equilateral")):
-    for m, name in ((G, "Gaussian"), (L, "lognormal")):
-        lb, b = S.bispectrum_2d(m, SIDE, bedges, configuration=conf, ratio=0.5)
-        a.errorbar(lb, b.mean(0) * lb**3, yerr=b.std(0) * lb**3 / np.sqrt(NM), fmt=".-", label=f"{name}, {NM} maps")
-    a.axhline(0, color="k", lw=0.5)
-    a.set(
-        xlabel=r"$\ell_1$",
-        ylabel=r"$\ell_1^3 B(\ell_1)$ [sr$^2$]",
-        title=f"{conf} bispectrum" + (" (r = 0.5)" if conf == "folded" else ""),
-    )
-    a.legend()
+fig = V.plot_bispectrum_2d({"Gaussian": G, "lognormal": L}, SIDE, bedges, NM)
 plt.show()
 
 
@@ -192,18 +155,7 @@ plt.show()
 # %%
 sig = float(lmaps.std())
 th = np.linspace(-2 * sig, 6 * sig, 41)
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for m, name in ((G, "Gaussian"), (L, "lognormal")):
-    for r, ls in ((1, "-"), (2, "--")):
-        c, n = S.peak_counts_2d(m, th, neighbourhood=r, differential=False)
-        ax.plot(c / sig, n.mean(0), ls, label=f"{name}, {8 if r == 1 else 24} neighbours")
-ax.set(
-    yscale="log",
-    xlabel=r"peak height $\kappa/\sigma_\kappa$",
-    ylabel="peaks per map and bin",
-    title=f"peak counts, mean of {NM} maps",
-)
-ax.legend()
+fig = V.plot_peak_counts({"Gaussian": G, "lognormal": L}, th, sig, NM)
 plt.show()
 
 
@@ -220,33 +172,7 @@ plt.show()
 # with $\sigma_0^2 = \langle\kappa^2\rangle$ and $\sigma_1^2 = \langle|\nabla\kappa|^2\rangle$.
 
 # %%
-from scipy.special import erfc
-
-s0 = float(gmaps.std())
-gx = (np.roll(gmaps, -1, 2) - np.roll(gmaps, 1, 2)) / 2
-gy = (np.roll(gmaps, -1, 1) - np.roll(gmaps, 1, 1)) / 2
-s1 = float(np.sqrt((gx**2 + gy**2).mean()))
-mth = np.linspace(-3 * s0, 3 * s0, 61)
-nu, v0, v1, v2 = S.minkowski_2d(G, mth)
-_, w0, w1, w2 = S.minkowski_2d(L, mth)
-t = nu / s0
-analytic = (
-    0.5 * erfc(t / np.sqrt(2)),
-    s1 / (8 * np.sqrt(2) * s0) * np.exp(-(t**2) / 2),
-    s1**2 / (2 * s0**2) / (2 * np.pi) ** 1.5 * t * np.exp(-(t**2) / 2),
-)
-fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
-for i, (a, vg, vl, an) in enumerate(zip(ax, (v0, v1, v2), (w0, w1, w2), analytic)):
-    a.plot(t, vg.mean(0), label=f"Gaussian, {NM} maps")
-    a.plot(t, vl.mean(0), label=f"lognormal, {NM} maps")
-    a.plot(t, an, "k--", label="Gaussian theory")
-    a.set(
-        xlabel=r"threshold $\nu/\sigma_0$",
-        ylabel=[r"$V_0$ (area fraction)", r"$V_1$ [pixel$^{-1}$ per unit $\kappa$]", r"$V_2$ [pixel$^{-2}$]"][i],
-    )
-ax[0].legend()
-fig.suptitle("Minkowski functionals")
-plt.tight_layout()
+fig = V.plot_minkowski(G, L, gmaps, NM)
 plt.show()
 
 
@@ -258,27 +184,7 @@ plt.show()
 
 # %%
 edges = S.linear_edges(-3 * sig, 8 * sig, 100)
-fig, ax = plt.subplots(1, 2, figsize=(12, 4))
-for m, name in ((G, "Gaussian"), (L, "lognormal")):
-    c, h = S.pixel_histogram(m, edges, unbounded=True, density=True)
-    ax[0].plot(c, h.mean(0), label=f"{name}, {NM} maps")
-    c, h = S.peak_histogram(m, edges, neighbourhood=2, threshold=None, unbounded=True)
-    med, mad = S.median_mad(h)
-    ax[1].plot(c, med, label=f"{name}, median of {NM} maps")
-    ax[1].fill_between(c, med - mad, med + mad, alpha=0.3)
-ax[0].set(
-    yscale="log",
-    xlabel=r"pixel value $\kappa$",
-    ylabel="probability density",
-    title="pixel histogram (unbounded edges)",
-)
-ax[1].set(
-    xlabel=r"peak height $\kappa$",
-    ylabel="peaks per map and bin",
-    title="peak histogram (24 neighbours), median $\\pm$ MAD",
-)
-for a in ax:
-    a.legend()
+fig = V.plot_histograms({"Gaussian": G, "lognormal": L}, edges, NM)
 plt.show()
 
 
@@ -292,24 +198,7 @@ plt.show()
 # bins; P3: 16 log bins).
 
 # %%
-k, pk, nmodes = S.power_spectrum_3d(C, BOX, return_nmodes=True)
-kl, pkl = S.power_spectrum_3d(C, BOX, k_edges=np.geomspace(2 * np.pi / BOX, np.pi * cfg.n_mesh / BOX, 17))
-kx, px = S.power_spectrum_3d(C, BOX, other=C2)  # cross spectrum of two independent samples
-fig, ax = plt.subplots(figsize=(6.5, 4))
-med, mad = S.median_mad(pk)
-ax.plot(k, med, label=f"Pylians bins, median of {NC} cubes")
-ax.fill_between(k, med - mad, med + mad, alpha=0.3)
-ax.plot(kl, pkl.mean(0), "o", label=f"16 log bins (P3), mean of {NC}")
-ax.plot(k, np.abs(px.mean(0)), ":", label="|cross spectrum| of independent cubes")
-ax.plot(k, pk_in(k), "k--", label="requested $P(k)$ of the lognormal field")
-ax.set(
-    xscale="log",
-    yscale="log",
-    xlabel=r"$k$ [h/Mpc]",
-    ylabel=r"$P(k)$ [(Mpc/h)$^3$]",
-    title=f"lognormal cubes, {cfg.n_mesh}$^3$, L = {BOX:g} Mpc/h",
-)
-ax.legend(fontsize=8)
+fig = V.plot_power_3d(C, C2, BOX, cfg.n_mesh, pk_in, NC)
 plt.show()
 
 
@@ -323,13 +212,7 @@ plt.show()
 
 # %%
 thetas = np.linspace(0, 2.5, 10)
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for k1, k2 in ((0.2, 0.3), (0.5, 1.0)):
-    if max(k1, k2) < np.pi * cfg.n_mesh / BOX:
-        b, q = S.bispectrum_3d(C, BOX, k1, k2, thetas)
-        ax.errorbar(thetas, q.mean(0), yerr=q.std(0) / np.sqrt(NC), fmt="o-", label=f"$k_1$={k1}, $k_2$={k2} h/Mpc")
-ax.set(xlabel=r"$\theta$ [rad]", ylabel=r"reduced bispectrum $Q(\theta)$", title=f"lognormal cubes, mean of {NC}")
-ax.legend()
+fig = V.plot_bispectrum_3d(C, BOX, cfg.n_mesh, thetas, NC)
 plt.show()
 
 
@@ -341,36 +224,7 @@ plt.show()
 
 # %%
 rho = 1.0 + C  # density in units of the mean
-fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
-for r, ls in ((1, "-"), (2, "--")):
-    c, h = S.peak_histogram(
-        rho, S.linear_edges(1.0, 4.0, 30), neighbourhood=r, threshold=0.0, transform=lambda p: np.log(p + np.e)
-    )
-    ax[0].plot(c, h.mean(0), ls, label=f"{26 if r == 1 else 124} neighbours")
-ax[0].set(
-    yscale="log",
-    xlabel=r"$\log(\rho/\bar\rho + e)$ at peaks",
-    ylabel="peaks per cube and bin",
-    title=f"3D peaks, mean of {NC} cubes",
-)
-ax[0].legend()
-c, h = S.pixel_histogram(rho, S.log_edges(1e-3, 1e2, 49), log_centers=True, density=True)
-ax[1].plot(c, h.mean(0))
-ax[1].set(
-    xscale="log",
-    yscale="log",
-    xlabel=r"$\rho/\bar\rho$",
-    ylabel="probability density",
-    title="voxel histogram, 49 log bins",
-)
-md = S.mean_density(rho)
-ax[2].hist(md, bins=max(3, NC // 2))
-ax[2].set(
-    xlabel=r"mean density $\langle\rho/\bar\rho\rangle$ of a cube",
-    ylabel="cubes",
-    title=f"mean-density distribution, {NC} cubes",
-)
-plt.tight_layout()
+fig = V.plot_cube_one_point(rho, NC)
 plt.show()
 
 
@@ -391,90 +245,16 @@ plt.show()
 # * nearest training neighbours of generated maps, by pixels or by power spectrum (P1).
 
 # %%
-pedges = np.linspace(300.0, 6000.0, 30)
-_, p_real = S.power_spectrum_2d(L, SIDE, pedges)
-_, p_good = S.power_spectrum_2d(L2, SIDE, pedges)
-_, p_bad = S.power_spectrum_2d(G, SIDE, pedges)
-_, pk_bad_peaks = S.peak_counts_2d(G, th, differential=False)
-_, pk_real_peaks = S.peak_counts_2d(L, th, differential=False)
-_, pk_good_peaks = S.peak_counts_2d(L2, th, differential=False)
-rows = []
-for name, pmap, ps, pks in (
-    ("lognormal (good)", lmaps_b, p_good, pk_good_peaks),
-    ("Gaussian (bad)", gmaps, p_bad, pk_bad_peaks),
-):
-    w1_pix = S.normalized_wasserstein1(lmaps, pmap)
-    w1_peak = S.normalized_wasserstein1(
-        np.concatenate(S.peak_values(L, 2, threshold=0.0)),
-        np.concatenate(S.peak_values(to_dev(pmap), 2, threshold=0.0)),
-    )
-    frac = np.abs(S.fractional_difference(p_real, ps)).max()
-    ks = S.ks_ad_bootstrap(p_real, ps, n_boot=5, seed=seed)
-    fr = S.frobenius_fr(p_real, ps)
-    keep = pk_real_peaks.mean(0) > 1
-    score_ps = S.s_star(p_real, ps)
-    score_peaks = S.s_star(pk_real_peaks[:, keep], pks[:, keep])
-    rows.append((name, w1_pix, w1_peak, frac, np.median(ks["ks"]), fr, score_ps, score_peaks))
-ref_ps = S.reference_s_star(p_real)
-print(
-    f"{'generated sample':18s} {'W1 pix':>7s} {'W1 peak':>8s} {'max|f_Cl|':>9s} {'KS p':>6s} {'f_R':>6s} {'S*(Cl)':>8s} {'S*(peaks)':>9s}"
-)
-for r in rows:
-    print(f"{r[0]:18s} {r[1]:7.3f} {r[2]:8.3f} {r[3]:9.3f} {r[4]:6.3f} {r[5]:6.3f} {r[6]:8.2f} {r[7]:9.2f}")
-print(f"reference S*(Cl), real half vs half: {ref_ps:.2f}   ({NM} maps per sample)")
-
-fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
-for a, (stat, title) in zip(ax, ((p_real, "real (lognormal)"), (p_good, "generated, good"), (p_bad, "generated, bad"))):
-    im = a.imshow(
-        S.correlation(stat),
-        vmin=-1,
-        vmax=1,
-        cmap="RdBu_r",
-        origin="lower",
-        extent=[pedges[0], pedges[-1], pedges[0], pedges[-1]],
-    )
-    a.set(xlabel=r"$\ell$", ylabel=r"$\ell'$", title=f"$R_{{\\ell\\ell'}}$ of $C_\\ell$, {title}, {NM} maps")
-fig.colorbar(im, ax=ax, label="Pearson correlation")
+comparison = ch.comparison_table((lmaps, L), (lmaps_b, L2), (gmaps, G), SIDE, th, seed)
+print(comparison["text"])
+fig = V.plot_correlations(comparison["spectra"], comparison["edges"], NM)
 plt.show()
 
 
 # %%
-npairs = min(200, NM * (NM - 1) // 2)
-# SSIM needs a dynamic range: the heavy lognormal tail would make every pair look alike, so
-# the maps are clipped to the real sample's 0.5-99.5 percentile range, used as data_range.
-lo, hi = np.percentile(lmaps, [0.5, 99.5])
-clip = lambda m: m.clamp(float(lo), float(hi))  # noqa: E731
-ss_real = S.ms_ssim_random_pairs(clip(L), n_pairs=npairs, data_range=float(hi - lo), seed=seed)
-ss_good = S.ms_ssim_random_pairs(clip(L2), n_pairs=npairs, data_range=float(hi - lo), seed=seed + 1)
-collapsed = L2[: max(2, NM // 8)].repeat(8, 1, 1)[:NM]  # a mode-collapsed "generator": NM/8 distinct maps
-ss_coll = S.ms_ssim_random_pairs(clip(collapsed), n_pairs=npairs, data_range=float(hi - lo), seed=seed + 2)
-percents = np.arange(5, 100, 5)
-# "inferred" maps: the real ones plus noise, as an autoencoder would return them (P5)
-noisy = L + 0.5 * float(L.std()) * torch.randn(L.shape, generator=torch.Generator(device="cpu").manual_seed(seed)).to(
-    dev
-)
-dice = S.dice_top_percent(L, noisy, percents)
-r_mean, r_std = S.dice_random_baseline(L, percents, n_pairs=npairs, seed=seed)
-norm, signif = S.dice_scores(dice, r_mean, r_std)
-fig, ax = plt.subplots(1, 2, figsize=(12, 4))
-bins = np.linspace(0, 1, 41)
-for s, name in ((ss_real, "real"), (ss_good, "good generator"), (ss_coll, "mode-collapsed generator")):
-    ax[0].hist(s, bins=bins, histtype="step", label=f"{name}: s_SSIM = {S.s_ssim(s, ss_real):+.2f}")
-ax[0].set(xlabel="MS-SSIM of a random pair", ylabel="pairs", title=f"MS-SSIM, {npairs} random pairs per sample")
-ax[0].legend(fontsize=8)
-ax[1].plot(percents, dice.mean(0), label=f"real vs noisy copy, {NM} pairs")
-ax[1].plot(percents, r_mean, "k--", label=f"random pairs ({npairs})")
-ax[1].fill_between(percents, r_mean - r_std, r_mean + r_std, color="k", alpha=0.2)
-ax[1].plot(percents, norm, label="normalized coefficient (eq. 10)")
-ax[1].set(xlabel="top n% of pixels", ylabel="Sørensen-Dice overlap", title="P5's overlap of thresholded maps")
-ax[1].legend(fontsize=8)
-idx, dist = S.nearest_neighbours(L2[:8], L, k=1)
-idx_mem, _ = S.nearest_neighbours(L[:8] + 1e-3 * float(L.std()), L, k=1)
-print(
-    "nearest training map of 8 generated maps (index, pixel L2):",
-    list(zip(idx[:, 0].tolist(), np.round(dist[:, 0], 3).tolist())),
-)
-print("a memorizing generator is caught: nearest indices", idx_mem[:, 0].tolist())
+similarity = ch.similarity_checks(L, lmaps, L2, seed)  # MS-SSIM, Dice overlap, nearest neighbours
+fig = V.plot_similarity(similarity, NM)
+print(similarity["text"])
 plt.show()
 
 
@@ -531,70 +311,7 @@ for name, rows in judged.items():
 # Pylians, live. Here the same comparison, recomputed now:
 
 # %%
-import importlib.util
-import json
-
-golden_dir = ROOT / "tests" / "golden" / "stats"
-table = []
-if (golden_dir / "lenstools_maps.npz").exists():
-    spec = importlib.util.spec_from_file_location("recipe", ROOT / "oracle" / "recipe.py")
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
-    gold = dict(np.load(golden_dir / "lenstools_maps.npz"))
-    meta = json.loads((golden_dir / "lenstools_meta.json").read_text())
-    inputs = recipe.build_inputs()
-
-    def rel(a, b):
-        b = np.asarray(b)
-        return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-9 * np.abs(b).max())))
-
-    worst = {}
-    for case, d in inputs.items():
-        m, sd = d["maps"], d["side_deg"]
-        g = lambda k: gold[f"{case}/{k}"]  # noqa: E731
-        checks = {
-            "power spectrum": rel(S.power_spectrum_2d(m, sd, g("ell_edges_p2"))[1], g("power_p2")),
-            "Minkowski V0,V1,V2": max(
-                rel(v, g(f"minkowski_p2/{j}")) for j, v in enumerate(S.minkowski_2d(m, g("thresholds_p2"))[1:])
-            ),
-            "peak counts": rel(S.peak_counts_2d(m, g("thresholds"))[1], g("peaks")),
-            "bispectrum, equilateral": rel(
-                S.bispectrum_2d(m, sd, g("ell_edges_bisp"), "equilateral")[1], g("bisp_equilateral")
-            ),
-            "bispectrum, folded r=0.5": rel(
-                S.bispectrum_2d(m, sd, g("ell_edges_bisp"), "folded", 0.5)[1], g("bisp_folded_0.5")
-            ),
-        }
-        for k_, v in checks.items():
-            worst[k_] = max(worst.get(k_, 0.0), v)
-    tol = {"power spectrum": 1e-6}
-    for k_, v in worst.items():
-        table.append((k_, f"lenstools {meta['oracle']['lenstools']}", v, tol.get(k_, 1e-4)))
-try:
-    import contextlib
-    import io
-
-    import Pk_library as PKL
-
-    d = fields.lognormal_cubes(1, 32, 64.0, seed=7)[0].astype(np.float32)
-    ref = PKL.Pk(d, 64.0, 0, "None", 1, False)
-    table.append(
-        (
-            "P(k), Pylians bins",
-            "Pylians",
-            rel(S.power_spectrum_3d(d[None].astype(np.float64), 64.0)[1][0], ref.Pk[:, 0]),
-            1e-6,
-        )
-    )
-    with contextlib.redirect_stdout(io.StringIO()):
-        rb = PKL.Bk(d, 64.0, 0.3, 0.5, thetas, "None", 1)
-    b, q = S.bispectrum_3d(d[None].astype(np.float64), 64.0, 0.3, 0.5, thetas)
-    table.append(("bispectrum B and Q", "Pylians", max(rel(b[0], rb.B), rel(q[0], rb.Q)), 1e-4))
-except ImportError:
-    print("Pylians is not installed here: its rows are skipped (it is in the test extra).")
-print(f"{'statistic':28s} {'reference':14s} {'max rel. diff':>13s} {'tolerance':>10s}")
-for r in table:
-    print(f"{r[0]:28s} {r[1]:14s} {r[2]:13.2e} {r[3]:10.0e}")
+print(ch.reference_agreement(ROOT, thetas))
 
 # %% [markdown]
 # The references compute in double precision on float32 FFTs (Pylians) or numpy's double
@@ -610,40 +327,7 @@ for r in table:
 # book's 2-core build machine in the CPU run, by our GPU time (rows marked *).
 
 # %%
-import sys
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-if run_benchmark and resolved in ("cpu", "smoke"):
-    import stats_speed
-
-    nthreads = torch.get_num_threads()
-    bench = stats_speed.main(
-        [
-            "--sizes",
-            "128",
-            "--cube-sizes",
-            "64" if resolved == "cpu" else "32",
-            "--batch",
-            "16",
-            "--repeats",
-            "2",
-            "--n-ref",
-            "2",
-        ]
-    )
-    torch.set_num_threads(nthreads)
-elif run_benchmark:
-    import stats_speed
-
-    bench = stats_speed.main(["--device", str(dev), "--batch", str(cfg.n_maps)])
-for path in sorted((committed_results() / "statistics").glob("stats_speed*.json")):
-    res = json.loads(path.read_text())
-    print(f"\n{path.name}: {res['device_name']}, batch {res['batch_maps']} maps")
-    for r in res["rows"]:
-        ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
-        print(
-            f"  {r['statistic']:40s} {r['size']:>6s} ours {r['ours_s'] * 1e3:9.4f} ms/object  vs {r['reference']:18s} {ratio}"
-        )
+print(ch.speed_tables(ROOT, run_benchmark, resolved, dev, cfg.n_maps))
 
 # %% [markdown]
 # ## Summary
