@@ -63,19 +63,16 @@ cfg = SimulationsConfig.from_parameters(**_collect(globals(), _before_parameters
 
 # %% tags=["hide-input"]
 import json
-import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from gancosmo.cosmology import Cosmology, kids450_nz
+from gancosmo.cosmology import Cosmology
 from gancosmo.paths import committed_results
-from gancosmo.sims import convergence_maps, load_suite, run_pm
 from gancosmo.sims import suites as S
-from gancosmo.sims.validation import growth_check, measured_cl, pk_against_theory, time_pm
+from gancosmo.sims import validation as V
+from gancosmo.viz import simulations as VS
 from gancosmo.viz.common import show_figures_inline
-from gancosmo.viz.simulations import image_gallery, plot_cl_validation, plot_growth_check, plot_pk_validation
 
 show_figures_inline()
 profile, seed, run_timing, results_dir, data_source = (
@@ -100,12 +97,7 @@ figures = {}
 
 # %%
 cosmo_p1 = Cosmology(**S.P1_COSMOLOGY)
-z_table = np.array([0.0, 0.5, 1.0, 2.0, 3.0])
-print(f"{'z':>5} {'D(z)':>8} {'f(z)':>8} {'chi [Mpc/h]':>12}")
-for z, d, f, chi in zip(
-    z_table, cosmo_p1.growth_factor(z_table), cosmo_p1.growth_rate(z_table), cosmo_p1.comoving_distance(z_table)
-):
-    print(f"{z:5.1f} {d:8.4f} {f:8.4f} {chi:12.1f}")
+print(V.background_table(cosmo_p1, [0.0, 0.5, 1.0, 2.0, 3.0]))
 
 # %% [markdown]
 # ## 2. How the particle-mesh code works
@@ -149,13 +141,8 @@ for z, d, f, chi in zip(
 # %%
 cosmo = Cosmology(0.3, 0.8)
 redshifts = [3.0, 1.0, 0.0]
-t0 = time.perf_counter()
-runs = [
-    run_pm(cosmo, cfg.pm_box_size, cfg.pm_particles, redshifts, seed=seed + s, n_steps=cfg.n_steps, device=device)
-    for s in range(cfg.pm_runs)
-]
-pm_seconds = time.perf_counter() - t0
 n, box = cfg.pm_particles, cfg.pm_box_size
+runs, pm_seconds = V.run_pm_seeds(cosmo, box, n, redshifts, seed, cfg.pm_runs, cfg.n_steps, device)
 print(f"{len(runs)} runs of {n}^3 particles in ({box:g} Mpc/h)^3, {cfg.n_steps} steps: {pm_seconds:.1f} s")
 
 # %% [markdown]
@@ -166,24 +153,15 @@ print(f"{len(runs)} runs of {n}^3 particles in ({box:g} Mpc/h)^3, {cfg.n_steps} 
 # for $0.1 \le k \le k_{\rm Nyquist}/4$ at $z=0$ (64$^3$ particles in 256 Mpc/$h$).
 
 # %%
-pk_results = pk_against_theory(cosmo, runs, box, redshifts)
+pk_results = V.pk_against_theory(cosmo, runs, box, redshifts)
 k_nyq = np.pi * n / box
-figures["pk_validation"] = fig = plot_pk_validation(
+figures["pk_validation"] = fig = VS.plot_pk_validation(
     pk_results,
     f"PM {n}$^3$ in ({box:g} Mpc/$h$)$^3$, {len(runs)} seeds, {cfg.n_steps} steps; $k_{{Ny}}$ = {k_nyq:.2f} $h$/Mpc",
 )
 plt.show()
-sel = (pk_results[0.0]["k"] >= 0.1) & (pk_results[0.0]["k"] <= k_nyq / 4)
-dev = np.abs(pk_results[0.0]["mean"][sel] / pk_results[0.0]["halofit"][sel] - 1)
-print(f"z = 0, 0.1 <= k <= k_Ny/4: largest |P/P_halofit - 1| = {dev.max():.3f} over {sel.sum()} bins")
-metrics["pk"] = dict(
-    n_particles=n,
-    box_size=box,
-    n_runs=len(runs),
-    k=pk_results[0.0]["k"].tolist(),
-    ratio_to_halofit_z0=(pk_results[0.0]["mean"] / pk_results[0.0]["halofit"]).tolist(),
-    max_dev_0p1_to_kny4=float(dev.max()),
-)
+metrics["pk"], text = V.pk_summary(pk_results, n, box)
+print(text)
 
 # %% [markdown]
 # Large scales follow linear theory and halofit; the PM spectrum falls below halofit towards
@@ -200,21 +178,10 @@ metrics["pk"] = dict(
 # the cost. The default stays `force_factor=1`.
 
 # %%
-fine = [
-    run_pm(cosmo, box, n, [0.0], seed=seed + s, n_steps=cfg.n_steps, device=device, force_factor=2)
-    for s in range(len(runs))
-]
-fine_results = pk_against_theory(cosmo, fine, box, [0.0])[0.0]
-band = (fine_results["k"] >= k_nyq / 4) & (fine_results["k"] <= k_nyq)
-gain = fine_results["mean"][band] / pk_results[0.0]["mean"][band]
-print(
-    f"force_factor 2 / force_factor 1 power for k_Ny/4 <= k <= k_Ny: mean {gain.mean():.3f} (min {gain.min():.3f}, max {gain.max():.3f})"
-)
-print(
-    f"P/P_halofit at k_Ny/2: force_factor 1: {np.interp(k_nyq / 2, pk_results[0.0]['k'], pk_results[0.0]['mean'] / pk_results[0.0]['halofit']):.3f}, "
-    f"force_factor 2: {np.interp(k_nyq / 2, fine_results['k'], fine_results['mean'] / fine_results['halofit']):.3f}"
-)
-metrics["pk"]["ratio_to_halofit_z0_force_factor_2"] = (fine_results["mean"] / fine_results["halofit"]).tolist()
+fine, _ = V.run_pm_seeds(cosmo, box, n, [0.0], seed, len(runs), cfg.n_steps, device, force_factor=2)
+fine_results = V.pk_against_theory(cosmo, fine, box, [0.0])[0.0]
+metrics["pk"]["ratio_to_halofit_z0_force_factor_2"], text = V.force_factor_summary(pk_results[0.0], fine_results, k_nyq)
+print(text)
 
 # %% [markdown]
 #
@@ -227,16 +194,13 @@ metrics["pk"]["ratio_to_halofit_z0_force_factor_2"] = (fine_results["mean"] / fi
 # coupling is random from seed to seed.
 
 # %%
-check = growth_check(cosmo, runs, box, z_ref=3.0, redshifts=[1.0, 0.0])
-figures["growth_check"] = fig = plot_growth_check(check, 3.0, f"PM {n}$^3$, ({box:g} Mpc/$h$)$^3$, {len(runs)} seeds")
-plt.show()
-for z, row, th in zip(check["redshifts"], check["measured"], check["theory"]):
-    print(f"z = {z:g}: measured/theory - 1 per seed = {np.round(row / th - 1, 4)}")
-metrics["growth"] = dict(
-    z_ref=3.0,
-    redshifts=check["redshifts"].tolist(),
-    fractional_difference_per_seed=(check["measured"] / check["theory"][:, None] - 1).tolist(),
+check = V.growth_check(cosmo, runs, box, z_ref=3.0, redshifts=[1.0, 0.0])
+figures["growth_check"] = fig = VS.plot_growth_check(
+    check, 3.0, f"PM {n}$^3$, ({box:g} Mpc/$h$)$^3$, {len(runs)} seeds"
 )
+plt.show()
+metrics["growth"], text = V.growth_summary(check, 3.0)
+print(text)
 
 # %% [markdown]
 # ## 5. Born lensing: convergence maps
@@ -264,60 +228,16 @@ metrics["growth"] = dict(
 
 # %%
 lens = cfg.lensing
-ell_max = {32: 400, 64: 600, 128: 1000, 256: 2000, 512: 4000}[lens["n_particles"]]
-ell_edges = np.geomspace(100.0, 4 * ell_max, 14)
-curves = []
-t0 = time.perf_counter()
-for s8 in (0.7, 0.9):
-    c = Cosmology(0.3, s8)
-    maps = convergence_maps(c, z_source=1.0, seed=seed, device=device, **lens)
-    ell, cl = measured_cl(maps, lens["field_deg"], ell_edges)
-    curves.append(
-        dict(ell=ell, cl=cl, theory=c.convergence_cl(ell, z_source=1.0), label=rf"$z_s=1$, $\sigma_8={s8}$", maps=maps)
-    )
-c = Cosmology(0.3, 0.8)
-maps_nz = convergence_maps(c, nz=kids450_nz, seed=seed, device=device, **lens)
-ell, cl = measured_cl(maps_nz, lens["field_deg"], ell_edges)
-curves.append(
-    dict(
-        ell=ell,
-        cl=cl,
-        theory=c.convergence_cl(ell, nz=kids450_nz),
-        label=r"KiDS-450-like $n(z)$, $\sigma_8=0.8$",
-        maps=maps_nz,
-    )
-)
-lens_seconds = time.perf_counter() - t0
+lensing = V.lensing_validation(lens, seed, device)
+curves, ell_max, lens_seconds = lensing["curves"], lensing["ell_max"], lensing["seconds"]
 title = f"{lens['n_maps']} maps of {lens['field_deg']:g}$^\\circ$ per curve, {lens['n_pix']}$^2$ px, PM {lens['n_particles']}$^3$ in {lens['box_size']:g} Mpc/$h$"
-figures["cl_validation"] = fig = plot_cl_validation(curves, title, ell_max=ell_max)
+figures["cl_validation"] = fig = VS.plot_cl_validation(curves, title, ell_max=ell_max)
 plt.show()
-in_range = (curves[0]["ell"] >= 200) & (curves[0]["ell"] <= ell_max)
-ratio = (curves[1]["cl"].mean(0) / curves[0]["cl"].mean(0)) / (curves[1]["theory"] / curves[0]["theory"])
-print(f"lensing: {3 * lens['n_maps']} maps in {lens_seconds:.1f} s")
-for cv in curves:
-    print(
-        f"{cv['label']}: C_ell/theory over 200 <= ell <= {ell_max}: {np.round(cv['cl'].mean(0)[in_range] / cv['theory'][in_range], 3)}"
-    )
-print(f"sigma_8 0.9/0.7 ratio relative to pyccl's: {np.round(ratio[in_range], 3)}")
-metrics["cl"] = dict(
-    lensing=lens,
-    ell_max=ell_max,
-    ell=curves[0]["ell"].tolist(),
-    sigma8_ratio_over_theory=ratio.tolist(),
-    **{cv["label"]: (cv["cl"].mean(0) / cv["theory"]).tolist() for cv in curves},
-    maps_per_second=3 * lens["n_maps"] / lens_seconds,
-)
+metrics["cl"], text = V.lensing_summary(lensing, lens)
+print(text)
 
 # %%
-figures["lensing_maps"] = fig = image_gallery(
-    [cv["maps"][0] for cv in curves],
-    [cv["label"] for cv in curves],
-    lens["field_deg"],
-    "deg",
-    r"convergence $\kappa$",
-    f"One map of each set ({lens['n_pix']}$^2$ px, Born, PM {lens['n_particles']}$^3$)",
-    cmap="magma",
-)
+figures["lensing_maps"] = fig = VS.lensing_maps_gallery(curves, lens)
 plt.show()
 
 # %% [markdown]
@@ -342,100 +262,28 @@ plt.show()
 # and three edges); the P2 chapter generates the full grid.
 
 # %%
-suites = {}
-for name, options in S.book_requests(profile):
-    source = data_source if name in ("p1", "p2", "p4") else "simulated"
-    suites[name] = load_suite(
-        name, profile=profile, source=source, device=device, **(options if source == "simulated" else {})
-    )
-    print(f"{name}: " + ", ".join(f"{k} {tuple(v.shape)}" for k, v in suites[name].arrays.items()))
+suites, text = V.load_book_suites(profile, data_source, device)
+print(text)
 
 # %%
-p1 = suites["p1"]
-maps = p1["maps"]
-fig = image_gallery(
-    maps[:4],
-    [f"map {i}" for i in range(4)],
-    p1.config.get("field_deg", 0.866),
-    "deg",
-    r"$\kappa$",
-    f"P1 suite: {len(maps)} maps, $z_s=1$, $\\sigma_8=0.798$, $\\Omega_m=0.26$ (PM {p1.config.get('n_particles')}$^3$ in {p1.config.get('box_size')} Mpc/$h$)",
-    cmap="magma",
-)
+fig = VS.p1_gallery(suites["p1"])
 plt.show()
-print(
-    f"P1 maps: fraction of pixels in [-1, 1]: {np.mean(np.abs(maps) <= 1):.4f}; min {maps.min():.3f}, max {maps.max():.3f}"
-)
+print(VS.p1_range_text(suites["p1"]))
 
 # %%
-p2 = suites["p2"]
-first = [np.flatnonzero(p2["cosmology_index"] == i)[0] for i in np.unique(p2["cosmology_index"])]
-fig = image_gallery(
-    p2["maps"][first],
-    [rf"$\Omega_m$={p2['params'][i][0]:.3f}, $\sigma_8$={p2['params'][i][1]:.3f}" for i in first],
-    5.0,
-    "deg",
-    r"$\kappa$",
-    f"P2 suite: {len(p2['maps'])} maps over {len(first)} cosmologies, KiDS-450-like n(z)",
-    cmap="magma",
-)
+fig = VS.p2_gallery(suites["p2"])
 plt.show()
 
 # %%
-p3 = suites["p3"]
-zs = [3.0, 1.5, 0.5, 0.0]
-cube_side = p3.config.get("sub_size", p3["density_z0"].shape[-1])
-fig = image_gallery(
-    [np.log10(p3[f"density_z{z:g}"][0, :, :, :4].mean(-1) + 1e-2) for z in zs],
-    [f"z = {z:g}" for z in zs],
-    float(cube_side),
-    "Mpc/h",
-    r"$\log_{10}(1+\delta)$, 4 Mpc/$h$ slab",
-    f"P3 suite: one of {len(p3['density_z0'])} {cube_side}$^3$ sub-volumes at four of its seven redshifts",
-    cmap="viridis",
-)
+fig = VS.p3_gallery(suites["p3"])
 plt.show()
 
 # %%
-p4 = suites["p4"]
-counts = p4["counts"]
-side = p4.config.get("box_size", 0)
-fig = image_gallery(
-    [np.log10(1 + counts[i, :, :, counts.shape[-1] // 2]) for i in range(min(4, len(counts)))],
-    [f"cube {i}" for i in range(min(4, len(counts)))],
-    float(side),
-    "Mpc/h",
-    r"$\log_{10}(1+N)$ per voxel",
-    f"P4 suite: {len(counts)} cubes of {counts.shape[-1]}$^3$ voxels (mean {counts.mean():.1f} particles per voxel), one slice each",
-)
+fig = VS.p4_gallery(suites["p4"])
 plt.show()
 
 # %%
-p5, p5_2d = suites["p5"], suites["p5_2d"]
-crop_side = p5.config["box_size"] * p5.config["crop"] / (p5.config["histogram"] // 3)
-fig = image_gallery(
-    p5["images"][:4],
-    [f"crop {i}" for i in range(4)],
-    crop_side,
-    "Mpc/h",
-    "transformed density (P5 Eq. 2)",
-    f"P5 3D set: {len(p5['images'])} smoothed slab crops of {p5['images'].shape[-1]}$^2$ px",
-    cmap="cividis",
-    vmin=-1,
-    vmax=1,
-)
-plt.show()
-fig = image_gallery(
-    p5_2d["images"][:4],
-    [f"run {i}" for i in range(4)],
-    p5_2d.config["box_size"],
-    "Mpc/h",
-    "transformed density (P5 Eq. 1)",
-    f"P5 2D set: {len(p5_2d['images'])} native 2D PM runs of {p5_2d['images'].shape[-1]}$^2$ particles",
-    cmap="cividis",
-    vmin=-1,
-    vmax=1,
-)
+fig_3d, fig_2d = VS.p5_galleries(suites["p5"], suites["p5_2d"])
 plt.show()
 
 # %% [markdown]
@@ -446,55 +294,12 @@ plt.show()
 # `results/simulations/` when present.
 
 # %%
-rows = []
-if run_timing:
-    for size in cfg.timing_particles:
-        t = time_pm(cosmo, size, 2.0 * size, n_steps=10, device=device)
-        rows.append(
-            (
-                f"PM {size}^3, 10 steps",
-                device,
-                f"{t['seconds_per_step'] * 1e3:.0f} ms/step",
-                f"{t['seconds_per_sim']:.2f} s/sim",
-            )
-        )
-rows.append(
-    (
-        f"{3 * lens['n_maps']} convergence maps (3 sets)",
-        device,
-        f"{3 * lens['n_maps'] / lens_seconds:.1f} maps/s",
-        f"{lens_seconds:.1f} s",
-    )
-)
-for name, suite in suites.items():
-    if "seconds" in suite.meta:
-        rows.append((f"suite {name} ({profile})", device, "", f"{suite.meta['seconds']:.1f} s"))
-gpu_file = committed_results() / "simulations" / "pm_speed_gpu.json"
-if gpu_file.exists():
-    gpu = json.loads(gpu_file.read_text())
-    for r in gpu["pm"]:
-        rows.append(
-            (
-                f"PM {r['n_particles']}^3, {r['n_steps']} steps",
-                gpu["device_name"],
-                f"{r['seconds_per_step'] * 1e3:.1f} ms/step",
-                f"{r['seconds_per_sim']:.2f} s/sim",
-            )
-        )
-    if "maps_per_second" in gpu:
-        rows.append(("convergence maps", gpu["device_name"], f"{gpu['maps_per_second']:.0f} maps/s", ""))
-width = max(len(r[0]) for r in rows)
-print(f"{'what':<{width}}  {'device':<22} {'rate':>14} {'time':>12}")
-for r in rows:
-    print(f"{r[0]:<{width}}  {r[1]:<22} {r[2]:>14} {r[3]:>12}")
-metrics["speed"] = [dict(what=r[0], device=r[1], rate=r[2], time=r[3]) for r in rows]
-if results_dir is not None:
-    out = Path(results_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"validation_{profile}.json").write_text(json.dumps(metrics, indent=1))
-    for name, figure in figures.items():
-        figure.savefig(out / f"{name}_{profile}.png", dpi=90, bbox_inches="tight")
-    print(f"wrote validation_{profile}.json and {len(figures)} figures to {out}")
+rows = V.speed_rows(cosmo, cfg.timing_particles, run_timing, lens, lens_seconds, suites, profile, device)
+metrics["speed"], text = V.speed_table(rows)
+print(text)
+written = V.write_results(results_dir, profile, metrics, figures)
+if written:
+    print(written)
 
 # %% [markdown]
 # ## 8. The committed results of the `gpu` profile
@@ -509,20 +314,7 @@ from IPython.display import Image, display
 committed = committed_results() / "simulations"
 gpu_json = committed / "validation_gpu.json"
 if gpu_json.exists():
-    ref = json.loads(gpu_json.read_text())
-    print(f"gpu reference run: device {ref['device']}, torch {ref['torch']}")
-    print(
-        f"P(k): {ref['pk']['n_runs']} runs of {ref['pk']['n_particles']}^3 in {ref['pk']['box_size']:g} Mpc/h; "
-        f"largest |P/P_halofit - 1| for 0.1 <= k <= k_Ny/4: {ref['pk']['max_dev_0p1_to_kny4']:.3f}"
-    )
-    print(
-        "growth P(z)/P(z=3) vs (D/D3)^2, per seed: "
-        + "; ".join(
-            f"z={z:g}: {np.round(v, 3).tolist()}"
-            for z, v in zip(ref["growth"]["redshifts"], ref["growth"]["fractional_difference_per_seed"])
-        )
-    )
-    print(f"lensing: stated ell_max = {ref['cl']['ell_max']}, {ref['cl']['maps_per_second']:.0f} maps/s")
+    print(V.reference_summary(json.loads(gpu_json.read_text())))
     for name in ("pk_validation", "growth_check", "cl_validation", "lensing_maps"):
         png = committed / f"{name}_gpu.png"
         if png.exists():

@@ -26,6 +26,19 @@ __all__ = [
     "pk_against_theory",
     "growth_check",
     "time_pm",
+    "background_table",
+    "run_pm_seeds",
+    "pk_summary",
+    "force_factor_summary",
+    "growth_summary",
+    "LENSING_ELL_MAX",
+    "lensing_validation",
+    "lensing_summary",
+    "load_book_suites",
+    "speed_rows",
+    "speed_table",
+    "write_results",
+    "reference_summary",
 ]
 
 
@@ -226,4 +239,282 @@ def time_pm(
         force_factor=force_factor,
         seconds_per_sim=best,
         seconds_per_step=best / n_steps,
+    )
+
+
+def background_table(cosmo, redshifts) -> str:
+    """A text table of D(z) (D(0) = 1), f(z) = dln D/dln a and the comoving distance chi(z) in Mpc/h."""
+    z = np.asarray(redshifts, dtype=float)
+    lines = [f"{'z':>5} {'D(z)':>8} {'f(z)':>8} {'chi [Mpc/h]':>12}"]
+    for zi, d, f, chi in zip(z, cosmo.growth_factor(z), cosmo.growth_rate(z), cosmo.comoving_distance(z)):
+        lines.append(f"{zi:5.1f} {d:8.4f} {f:8.4f} {chi:12.1f}")
+    return "\n".join(lines)
+
+
+def run_pm_seeds(
+    cosmo, box_size: float, n_particles: int, redshifts, seed: int, n_runs: int, n_steps: int, device, **options
+):
+    """``n_runs`` PM runs with seeds ``seed, seed + 1, ...``, and their total wall-clock time.
+
+    Parameters
+    ----------
+    box_size : float
+        Box side in Mpc/h.
+    n_particles : int
+        Particles per side.
+    redshifts : sequence of float
+        Output redshifts.
+    options
+        Further keywords of :func:`gancosmo.sims.pm.run_pm` (e.g. ``force_factor``).
+
+    Returns
+    -------
+    runs : list
+        The :func:`~gancosmo.sims.pm.run_pm` results.
+    seconds : float
+        Wall-clock time of all runs, s.
+    """
+    import time
+
+    from .pm import run_pm
+
+    start = time.perf_counter()
+    runs = [
+        run_pm(cosmo, box_size, n_particles, redshifts, seed=seed + s, n_steps=n_steps, device=device, **options)
+        for s in range(n_runs)
+    ]
+    return runs, time.perf_counter() - start
+
+
+def pk_summary(pk_results: dict, n_particles: int, box_size: float) -> tuple[dict, str]:
+    """Metrics and a one-line summary of :func:`pk_against_theory` at z = 0.
+
+    The summary is the largest |P/P_halofit - 1| for 0.1 <= k <= k_Ny/4 (k in h/Mpc), with
+    k_Ny = pi n / L the particle Nyquist frequency.
+
+    Returns
+    -------
+    metrics : dict
+        ``n_particles``, ``box_size`` (Mpc/h), ``n_runs``, ``k`` (h/Mpc), ``ratio_to_halofit_z0`` and
+        ``max_dev_0p1_to_kny4``.
+    text : str
+    """
+    r = pk_results[0.0]
+    k_nyq = np.pi * n_particles / box_size
+    sel = (r["k"] >= 0.1) & (r["k"] <= k_nyq / 4)
+    dev = np.abs(r["mean"][sel] / r["halofit"][sel] - 1)
+    text = f"z = 0, 0.1 <= k <= k_Ny/4: largest |P/P_halofit - 1| = {dev.max():.3f} over {sel.sum()} bins"
+    metrics = dict(
+        n_particles=n_particles,
+        box_size=box_size,
+        n_runs=r["n_runs"],
+        k=r["k"].tolist(),
+        ratio_to_halofit_z0=(r["mean"] / r["halofit"]).tolist(),
+        max_dev_0p1_to_kny4=float(dev.max()),
+    )
+    return metrics, text
+
+
+def force_factor_summary(coarse: dict, fine: dict, k_nyq: float) -> tuple[list, str]:
+    """Compare the z = 0 P(k) of ``force_factor=2`` runs (``fine``) with ``force_factor=1`` (``coarse``).
+
+    Parameters
+    ----------
+    coarse, fine : dict
+        One redshift's entry of :func:`pk_against_theory`.
+    k_nyq : float
+        Particle Nyquist frequency, h/Mpc.
+
+    Returns
+    -------
+    ratio : list of float
+        P/P_halofit of the fine runs per k bin.
+    text : str
+        The power gain over k_Ny/4 <= k <= k_Ny and P/P_halofit of both at k_Ny/2.
+    """
+    band = (fine["k"] >= k_nyq / 4) & (fine["k"] <= k_nyq)
+    gain = fine["mean"][band] / coarse["mean"][band]
+    at_half = [np.interp(k_nyq / 2, r["k"], r["mean"] / r["halofit"]) for r in (coarse, fine)]
+    text = (
+        f"force_factor 2 / force_factor 1 power for k_Ny/4 <= k <= k_Ny: mean {gain.mean():.3f} "
+        f"(min {gain.min():.3f}, max {gain.max():.3f})\n"
+        f"P/P_halofit at k_Ny/2: force_factor 1: {at_half[0]:.3f}, force_factor 2: {at_half[1]:.3f}"
+    )
+    return (fine["mean"] / fine["halofit"]).tolist(), text
+
+
+def growth_summary(check: dict, z_ref: float) -> tuple[dict, str]:
+    """Metrics and per-seed lines of measured/theory - 1 of :func:`growth_check` (dimensionless)."""
+    frac = check["measured"] / check["theory"][:, None] - 1
+    lines = [
+        f"z = {z:g}: measured/theory - 1 per seed = {np.round(row / th - 1, 4)}"
+        for z, row, th in zip(check["redshifts"], check["measured"], check["theory"])
+    ]
+    metrics = dict(z_ref=z_ref, redshifts=check["redshifts"].tolist(), fractional_difference_per_seed=frac.tolist())
+    return metrics, "\n".join(lines)
+
+
+#: Multipole up to which the convergence maps resolve C_ell, by particles per side of the lensing runs.
+LENSING_ELL_MAX = {32: 400, 64: 600, 128: 1000, 256: 2000, 512: 4000}
+
+
+def lensing_validation(lens: dict, seed: int, device) -> dict:
+    """Born convergence maps and their C_ell for z_s = 1 (sigma_8 = 0.7, 0.9) and a KiDS-450-like n(z).
+
+    Parameters
+    ----------
+    lens : dict
+        Keywords of :func:`gancosmo.sims.lensing.convergence_maps` (``SimulationsConfig.lensing``).
+    seed : int
+        Seed of every set of maps.
+    device : str
+        Torch device.
+
+    Returns
+    -------
+    dict
+        ``curves``: one dict per set with ``ell``, ``cl`` (per map, sr), ``theory`` (pyccl Limber, sr),
+        ``label`` and ``maps``; ``ell_max``: the resolved multipole; ``seconds``: wall-clock time of all maps, s.
+    """
+    import time
+
+    from ..cosmology import Cosmology, kids450_nz
+    from .lensing import convergence_maps
+
+    ell_max = LENSING_ELL_MAX[lens["n_particles"]]
+    ell_edges = np.geomspace(100.0, 4 * ell_max, 14)
+    start = time.perf_counter()
+    sets = [(Cosmology(0.3, s8), dict(z_source=1.0), rf"$z_s=1$, $\sigma_8={s8}$") for s8 in (0.7, 0.9)]
+    sets.append((Cosmology(0.3, 0.8), dict(nz=kids450_nz), r"KiDS-450-like $n(z)$, $\sigma_8=0.8$"))
+    curves = []
+    for c, source, label in sets:
+        maps = convergence_maps(c, seed=seed, device=device, **source, **lens)
+        ell, cl = measured_cl(maps, lens["field_deg"], ell_edges)
+        curves.append(dict(ell=ell, cl=cl, theory=c.convergence_cl(ell, **source), label=label, maps=maps))
+    return dict(curves=curves, ell_max=ell_max, seconds=time.perf_counter() - start)
+
+
+def lensing_summary(lensing: dict, lens: dict) -> tuple[dict, str]:
+    """Metrics and text of :func:`lensing_validation`: C_ell / theory for 200 <= ell <= ell_max, and the
+    sigma_8 = 0.9 / 0.7 ratio of C_ell relative to pyccl's (both dimensionless), and maps per second."""
+    curves, ell_max, seconds = lensing["curves"], lensing["ell_max"], lensing["seconds"]
+    in_range = (curves[0]["ell"] >= 200) & (curves[0]["ell"] <= ell_max)
+    ratio = (curves[1]["cl"].mean(0) / curves[0]["cl"].mean(0)) / (curves[1]["theory"] / curves[0]["theory"])
+    lines = [f"lensing: {3 * lens['n_maps']} maps in {seconds:.1f} s"]
+    for cv in curves:
+        over = cv["cl"].mean(0)[in_range] / cv["theory"][in_range]
+        lines.append(f"{cv['label']}: C_ell/theory over 200 <= ell <= {ell_max}: {np.round(over, 3)}")
+    lines.append(f"sigma_8 0.9/0.7 ratio relative to pyccl's: {np.round(ratio[in_range], 3)}")
+    metrics = dict(
+        lensing=lens,
+        ell_max=ell_max,
+        ell=curves[0]["ell"].tolist(),
+        sigma8_ratio_over_theory=ratio.tolist(),
+        **{cv["label"]: (cv["cl"].mean(0) / cv["theory"]).tolist() for cv in curves},
+        maps_per_second=3 * lens["n_maps"] / seconds,
+    )
+    return metrics, "\n".join(lines)
+
+
+def load_book_suites(profile: str, data_source: str, device) -> tuple[dict, str]:
+    """Every suite of :func:`gancosmo.sims.suites.book_requests`, and one line per suite with its array shapes.
+
+    ``data_source`` applies to P1, P2 and P4 (the suites with published data); the others are simulated.
+    """
+    from . import load_suite
+    from . import suites as S
+
+    suites, lines = {}, []
+    for name, options in S.book_requests(profile):
+        source = data_source if name in ("p1", "p2", "p4") else "simulated"
+        suites[name] = load_suite(
+            name, profile=profile, source=source, device=device, **(options if source == "simulated" else {})
+        )
+        lines.append(f"{name}: " + ", ".join(f"{k} {tuple(v.shape)}" for k, v in suites[name].arrays.items()))
+    return suites, "\n".join(lines)
+
+
+def speed_rows(
+    cosmo, timing_particles, run_timing: bool, lens: dict, lens_seconds: float, suites: dict, profile, device
+):
+    """Rows ``(what, device, rate, time)`` of the chapter's speed table.
+
+    PM runs of ``2 n`` Mpc/h boxes, 10 steps, timed here when ``run_timing``; the convergence maps of
+    :func:`lensing_validation` (``lens_seconds``, s); the generation time of each suite from its cache
+    metadata; and the committed GPU timings of ``results/simulations/pm_speed_gpu.json`` when present.
+    """
+    import json
+
+    from ..paths import committed_results
+
+    rows = []
+    for size in timing_particles if run_timing else ():
+        t = time_pm(cosmo, size, 2.0 * size, n_steps=10, device=device)
+        rate = f"{t['seconds_per_step'] * 1e3:.0f} ms/step"
+        rows.append((f"PM {size}^3, 10 steps", device, rate, f"{t['seconds_per_sim']:.2f} s/sim"))
+    n_maps = 3 * lens["n_maps"]
+    rows.append(
+        (f"{n_maps} convergence maps (3 sets)", device, f"{n_maps / lens_seconds:.1f} maps/s", f"{lens_seconds:.1f} s")
+    )
+    for name, suite in suites.items():
+        if "seconds" in suite.meta:
+            rows.append((f"suite {name} ({profile})", device, "", f"{suite.meta['seconds']:.1f} s"))
+    gpu_file = committed_results() / "simulations" / "pm_speed_gpu.json"
+    if gpu_file.exists():
+        gpu = json.loads(gpu_file.read_text())
+        for r in gpu["pm"]:
+            rows.append(
+                (
+                    f"PM {r['n_particles']}^3, {r['n_steps']} steps",
+                    gpu["device_name"],
+                    f"{r['seconds_per_step'] * 1e3:.1f} ms/step",
+                    f"{r['seconds_per_sim']:.2f} s/sim",
+                )
+            )
+        if "maps_per_second" in gpu:
+            rows.append(("convergence maps", gpu["device_name"], f"{gpu['maps_per_second']:.0f} maps/s", ""))
+    return rows
+
+
+def speed_table(rows) -> tuple[list, str]:
+    """The metrics (one dict per row) and the text table of :func:`speed_rows`."""
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'what':<{width}}  {'device':<22} {'rate':>14} {'time':>12}"]
+    lines += [f"{r[0]:<{width}}  {r[1]:<22} {r[2]:>14} {r[3]:>12}" for r in rows]
+    return [dict(what=r[0], device=r[1], rate=r[2], time=r[3]) for r in rows], "\n".join(lines)
+
+
+def write_results(results_dir, profile: str, metrics: dict, figures: dict) -> str:
+    """Write ``validation_<profile>.json`` and ``<name>_<profile>.png`` (90 dpi) into ``results_dir``.
+
+    Returns the line to print, or an empty string when ``results_dir`` is None (nothing written).
+    """
+    import json
+    from pathlib import Path
+
+    if results_dir is None:
+        return ""
+    out = Path(results_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"validation_{profile}.json").write_text(json.dumps(metrics, indent=1))
+    for name, figure in figures.items():
+        figure.savefig(out / f"{name}_{profile}.png", dpi=90, bbox_inches="tight")
+    return f"wrote validation_{profile}.json and {len(figures)} figures to {out}"
+
+
+def reference_summary(ref: dict) -> str:
+    """Text summary of a committed ``validation_<profile>.json`` (e.g. the gpu reference run)."""
+    pk, growth = ref["pk"], ref["growth"]
+    per_seed = "; ".join(
+        f"z={z:g}: {np.round(v, 3).tolist()}"
+        for z, v in zip(growth["redshifts"], growth["fractional_difference_per_seed"])
+    )
+    return "\n".join(
+        [
+            f"gpu reference run: device {ref['device']}, torch {ref['torch']}",
+            f"P(k): {pk['n_runs']} runs of {pk['n_particles']}^3 in {pk['box_size']:g} Mpc/h; "
+            f"largest |P/P_halofit - 1| for 0.1 <= k <= k_Ny/4: {pk['max_dev_0p1_to_kny4']:.3f}",
+            "growth P(z)/P(z=3) vs (D/D3)^2, per seed: " + per_seed,
+            f"lensing: stated ell_max = {ref['cl']['ell_max']}, {ref['cl']['maps_per_second']:.0f} maps/s",
+        ]
     )

@@ -6,7 +6,19 @@ import numpy as np
 
 from .common import plain_log_ticks, pyplot
 
-__all__ = ["plot_pk_validation", "plot_growth_check", "plot_cl_validation", "image_gallery"]
+__all__ = [
+    "plot_pk_validation",
+    "plot_growth_check",
+    "plot_cl_validation",
+    "image_gallery",
+    "lensing_maps_gallery",
+    "p1_gallery",
+    "p1_range_text",
+    "p2_gallery",
+    "p3_gallery",
+    "p4_gallery",
+    "p5_galleries",
+]
 
 
 def plot_pk_validation(results: dict, title: str):
@@ -135,3 +147,114 @@ def image_gallery(
     fig.colorbar(shown, ax=list(axes[0]), label=label, shrink=0.85)
     fig.suptitle(suptitle, fontsize=10)
     return fig
+
+
+def lensing_maps_gallery(curves: list[dict], lens: dict):
+    """One convergence map of each set of :func:`gancosmo.sims.validation.lensing_validation`.
+
+    ``lens`` is ``SimulationsConfig.lensing`` (field side in deg, pixels, particles per side).
+    """
+    return image_gallery(
+        [cv["maps"][0] for cv in curves],
+        [cv["label"] for cv in curves],
+        lens["field_deg"],
+        "deg",
+        r"convergence $\kappa$",
+        f"One map of each set ({lens['n_pix']}$^2$ px, Born, PM {lens['n_particles']}$^3$)",
+        cmap="magma",
+    )
+
+
+def p1_gallery(p1):
+    """Four convergence maps of the P1 suite (field side in deg, 0.866 when the config lacks it)."""
+    maps = p1["maps"]
+    return image_gallery(
+        maps[:4],
+        [f"map {i}" for i in range(4)],
+        p1.config.get("field_deg", 0.866),
+        "deg",
+        r"$\kappa$",
+        f"P1 suite: {len(maps)} maps, $z_s=1$, $\\sigma_8=0.798$, $\\Omega_m=0.26$ "
+        f"(PM {p1.config.get('n_particles')}$^3$ in {p1.config.get('box_size')} Mpc/$h$)",
+        cmap="magma",
+    )
+
+
+def p1_range_text(p1) -> str:
+    """Fraction of P1 pixels with |kappa| <= 1, and the smallest and largest kappa."""
+    maps = p1["maps"]
+    return (
+        f"P1 maps: fraction of pixels in [-1, 1]: {np.mean(np.abs(maps) <= 1):.4f}; "
+        f"min {maps.min():.3f}, max {maps.max():.3f}"
+    )
+
+
+def p2_gallery(p2):
+    """The first map of each cosmology of the P2 suite (5 deg fields)."""
+    first = [np.flatnonzero(p2["cosmology_index"] == i)[0] for i in np.unique(p2["cosmology_index"])]
+    return image_gallery(
+        p2["maps"][first],
+        [rf"$\Omega_m$={p2['params'][i][0]:.3f}, $\sigma_8$={p2['params'][i][1]:.3f}" for i in first],
+        5.0,
+        "deg",
+        r"$\kappa$",
+        f"P2 suite: {len(p2['maps'])} maps over {len(first)} cosmologies, KiDS-450-like n(z)",
+        cmap="magma",
+    )
+
+
+def p3_gallery(p3, redshifts=(3.0, 1.5, 0.5, 0.0)):
+    """log10(1 + delta) of a 4 Mpc/h slab of the first P3 sub-volume at ``redshifts`` (side in Mpc/h)."""
+    cube_side = p3.config.get("sub_size", p3["density_z0"].shape[-1])
+    return image_gallery(
+        [np.log10(p3[f"density_z{z:g}"][0, :, :, :4].mean(-1) + 1e-2) for z in redshifts],
+        [f"z = {z:g}" for z in redshifts],
+        float(cube_side),
+        "Mpc/h",
+        r"$\log_{10}(1+\delta)$, 4 Mpc/$h$ slab",
+        f"P3 suite: one of {len(p3['density_z0'])} {cube_side}$^3$ sub-volumes at four of its seven redshifts",
+        cmap="viridis",
+    )
+
+
+def p4_gallery(p4):
+    """log10(1 + N) of the middle slice of up to four P4 particle-count cubes (side in Mpc/h)."""
+    counts = p4["counts"]
+    shown = range(min(4, len(counts)))
+    return image_gallery(
+        [np.log10(1 + counts[i, :, :, counts.shape[-1] // 2]) for i in shown],
+        [f"cube {i}" for i in shown],
+        float(p4.config.get("box_size", 0)),
+        "Mpc/h",
+        r"$\log_{10}(1+N)$ per voxel",
+        f"P4 suite: {len(counts)} cubes of {counts.shape[-1]}$^3$ voxels "
+        f"(mean {counts.mean():.1f} particles per voxel), one slice each",
+    )
+
+
+def p5_galleries(p5, p5_2d):
+    """Four transformed-density images of P5's 3D set (crop side in Mpc/h) and four of its 2D set."""
+    crop_side = p5.config["box_size"] * p5.config["crop"] / (p5.config["histogram"] // 3)
+    fig_3d = image_gallery(
+        p5["images"][:4],
+        [f"crop {i}" for i in range(4)],
+        crop_side,
+        "Mpc/h",
+        "transformed density (P5 Eq. 2)",
+        f"P5 3D set: {len(p5['images'])} smoothed slab crops of {p5['images'].shape[-1]}$^2$ px",
+        cmap="cividis",
+        vmin=-1,
+        vmax=1,
+    )
+    fig_2d = image_gallery(
+        p5_2d["images"][:4],
+        [f"run {i}" for i in range(4)],
+        p5_2d.config["box_size"],
+        "Mpc/h",
+        "transformed density (P5 Eq. 1)",
+        f"P5 2D set: {len(p5_2d['images'])} native 2D PM runs of {p5_2d['images'].shape[-1]}$^2$ particles",
+        cmap="cividis",
+        vmin=-1,
+        vmax=1,
+    )
+    return fig_3d, fig_2d
