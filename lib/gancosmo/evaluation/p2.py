@@ -49,11 +49,12 @@ from ..stats import (
     bispectrum_2d,
     fid_like,
     frobenius_fr,
+    minkowski_2d,
     normalized_wasserstein1,
+    peak_values,
     power_spectrum_2d,
 )
 from ..stats import s_ssim as _s_ssim
-from ..stats.peaks import peak_mask
 from .binned import binned_comparison
 from .protocol import RowSpec, Scores, real_vs_real_splits, rows_from_scores, score, split_by_parent, subset, verdict
 from .sampling import LognormalNull, TorchEmulator
@@ -838,59 +839,23 @@ def pixel_quantiles(maps, k: int = PIXEL_QUANTILES) -> np.ndarray:
 
 
 def interior_peaks(maps, radius: int = PEAK_RADIUS, threshold: float = 0.0) -> list:
-    """Peak values per map: pixels above all ``(2r+1)^2 - 1`` neighbours and ``threshold``, at least ``r`` from the
-    border.
+    """Peak values per map (P2's ``(2r+1)^2 - 1`` neighbours, values >= ``threshold``), the border masked.
 
-    Our maps are not periodic (cut from lens planes), so no window wraps around: the windows
-    are open at the edges and peaks closer than ``r`` to an edge, whose window is incomplete,
-    are dropped.
+    Our maps are not periodic (cut from lens planes), so no window may wrap around: this is
+    :func:`gancosmo.stats.peak_values` with ``boundary="mask"`` (peaks closer than ``r`` to an
+    edge, whose window is incomplete, are dropped), as float64 arrays.
     """
-    x = torch.as_tensor(np.asarray(maps, np.float32))
-    mask = peak_mask(x, radius, strict=True, boundary="open") & (x >= threshold)
-    mask[:, :radius] = False
-    mask[:, -radius:] = False
-    mask[:, :, :radius] = False
-    mask[:, :, -radius:] = False
-    return [x[b][mask[b]].numpy().astype(np.float64) for b in range(x.shape[0])]
+    values = peak_values(np.asarray(maps, np.float32), neighbourhood=radius, threshold=threshold, boundary="mask")
+    return [np.asarray(v, np.float64) for v in values]
 
 
 def minkowski_interior(maps, thresholds, border: int = 2) -> tuple:
-    r"""Minkowski functionals V0, V1, V2 (lenstools' stencils, as :func:`gancosmo.stats.minkowski_2d`) of the pixels
-    at least ``border`` from the edges, whose finite differences never wrap around.
+    """Minkowski functionals V0, V1, V2 of the pixels at least ``border`` from the edges (lenstools' stencils).
 
-    Returns ``(centers, v0, v1, v2)``, each ``(B, nb)``, per interior pixel and per unit threshold.
+    :func:`gancosmo.stats.minkowski_2d` with ``boundary="mask"`` in float64: the finite
+    differences never wrap around the non-periodic maps. Returns ``(centers, v0, v1, v2)``.
     """
-    x = torch.as_tensor(np.asarray(maps), dtype=torch.float64)
-    e = np.asarray(thresholds, float)
-    B, H, W = x.shape
-    r = border
-
-    def at(dy, dx):
-        return x[:, r + dy : H - r + dy, r + dx : W - r + dx].reshape(B, -1)
-
-    u = at(0, 0)
-    gx, gy = (at(0, 1) - at(0, -1)) / 2, (at(1, 0) - at(-1, 0)) / 2
-    hxx, hyy = (at(0, 2) + at(0, -2) - 2 * u) / 4, (at(2, 0) + at(-2, 0) - 2 * u) / 4
-    hxy = (at(1, 1) + at(-1, -1) - at(1, -1) - at(-1, 1)) / 4
-    g2 = gx * gx + gy * gy
-    i1 = 0.25 * torch.sqrt(g2)
-    zero = g2 == 0
-    num = 2 * gx * gy * hxy - gx * gx * hyy - gy * gy * hxx
-    i2 = torch.where(
-        zero, (2 * hxy - hxx - hyy) / (4 * math.pi), num / torch.where(zero, torch.ones_like(g2), g2) / (2 * math.pi)
-    )
-    npix, nb = u.shape[1], len(e) - 1
-    mids = torch.as_tensor(0.5 * (e[:-1] + e[1:]))
-    v0 = (
-        npix - torch.searchsorted(torch.sort(u, dim=1).values, mids.expand(B, nb).contiguous(), side="left")
-    ).double() / npix
-    b = torch.searchsorted(torch.as_tensor(e), u.contiguous(), side="right") - 1  # e[b] <= u < e[b + 1]
-    inside = (b >= 0) & (b < nb)
-    slot = (b + torch.arange(B)[:, None] * nb)[inside]
-    v1 = torch.bincount(slot, weights=i1[inside], minlength=B * nb).reshape(B, nb)
-    v2 = torch.bincount(slot, weights=i2[inside], minlength=B * nb).reshape(B, nb)
-    width = np.diff(e)
-    return mids.numpy(), v0.numpy(), v1.numpy() / (npix * width), v2.numpy() / (npix * width)
+    return minkowski_2d(np.asarray(maps, np.float64), thresholds, boundary="mask", border=border)
 
 
 _BISPEC_KEEP: np.ndarray | None = None
