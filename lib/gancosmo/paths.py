@@ -17,5 +17,5 @@ def cache_dir() -> Path:
 
 
 def committed_results() -> Path:
-    """The repository's ``results/`` folder: small committed outputs of GPU runs shown by the book."""
+    """The repository's ``results/`` folder: small committed outputs of chapter runs shown by the book."""
     return Path(__file__).resolve().parents[2] / "results"
