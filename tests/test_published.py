@@ -6,7 +6,9 @@ import csv
 import functools
 import hashlib
 import http.server
+import inspect
 import io
+import json
 import socket
 import threading
 import zipfile
@@ -374,3 +376,196 @@ def test_default_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("GANCOSMO_CACHE", str(tmp_path / "root"))
     assert pub.published_cache() == tmp_path / "root" / "published"
     assert pub.published_cache(tmp_path / "mine") == tmp_path / "mine"
+
+
+# --------------------------------------------------------------------------- one way to call every loader
+def one_sentence(message: str) -> bool:
+    return message.rstrip(".").count(". ") == 0
+
+
+def test_every_loader_takes_the_same_common_arguments():
+    common = {"cache", "base_url", "registry", "progressbar", "timeout"}
+    for name in pub.PUBLISHED:
+        accepted = pub.published_arguments(name)
+        assert common <= set(accepted), name
+        assert accepted["timeout"] == pub.DEFAULT_TIMEOUT == 30.0
+    assert [k for k, v in pub.published_arguments("p2").items() if v is inspect.Parameter.empty] == [
+        "omega_m",
+        "sigma8",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, options, words",
+    [
+        (
+            "p2",
+            {},
+            r"The published 'p2' data need omega_m \(.*p2_grid\(\).*\) and sigma8 \(.*\); the accepted arguments",
+        ),
+        ("p2", {"omega_m": P2_OM}, r"need sigma8 \(sigma_8 of that cosmology, such as 1\.304\)"),
+        ("p1", {"n": 3}, r"The published 'p1' data take no argument 'n'; the accepted arguments are n_maps, cache"),
+        ("p4", {"n_maps": 3}, r"take no argument 'n_maps'; the accepted arguments are n_cubes, cache"),
+        ("p1", {"timeout": 0}, r"timeout must be a positive number of seconds, got 0"),
+        ("p2", {"omega_m": "0.101", "sigma8": P2_S8}, r"omega_m must be a finite number"),
+    ],
+)
+def test_missing_or_unknown_arguments_are_one_clear_sentence(cache, name, options, words):
+    from gancosmo.sims.suites import load_suite
+
+    for call in (
+        lambda: pub.load_published(name, cache=cache, **options),
+        lambda: load_suite(name, source="published", cache=cache, **options),
+    ):
+        with pytest.raises(ValueError, match=words) as info:
+            call()
+        assert one_sentence(str(info.value)), str(info.value)
+    assert not cache.exists()  # refused before anything was made
+
+
+def test_load_suite_published_calls_each_loader(server, cache):
+    from gancosmo.sims.suites import load_suite
+
+    www, url = server
+    maps, cubes = p2_maps(), counts()
+    registry = {**serve_p2(www, maps), **serve_p4(www, cubes)}
+    np.save(www / P1, p1_maps())
+    common = dict(cache=cache, base_url=url, registry=registry, progressbar=False, timeout=5)
+    p2 = load_suite("p2", source="published", omega_m=P2_OM, sigma8=P2_S8, n_maps=4, **common)
+    np.testing.assert_array_equal(p2["data"], maps[:4])
+    assert p2.config["source"] == "published" and p2.config["omega_m"] == str(P2_OM)
+    p4 = load_suite("p4", source="published", n_cubes=2, cube_size=8, **common)
+    np.testing.assert_array_equal(p4["data"], np.stack(cubes[:2]))
+    p1 = load_suite("p1", source="published", n_maps=2, **common)
+    np.testing.assert_array_equal(p1["data"], p1_maps()[:2])
+
+
+# --------------------------------------------------------------------------- failed downloads leave nothing
+class _CutOffHandler(http.server.BaseHTTPRequestHandler):
+    """Announces 100 kB, sends 1 kB, closes the connection."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        self.wfile.write(b"\0" * 1000)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def cut_off_url(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutOffHandler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def hanging_url(monkeypatch):
+    """A loopback port that accepts connections (the kernel's backlog) and never answers."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+LOADERS = {
+    "p1": dict(),
+    "p2": dict(omega_m=P2_OM, sigma8=P2_S8),
+    "p4": dict(cube_size=8),
+}
+
+
+def interrupting_downloader(monkeypatch):
+    """Replace pooch's HTTP download by one that writes half a file, then is interrupted (Ctrl-C)."""
+    import pooch
+
+    def interrupted(self, url, output_file, pooch_instance, check_only=False):
+        with open(output_file, "wb") as fh:
+            fh.write(b"\0" * 4096)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", interrupted)
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+@pytest.mark.parametrize("failure", ["closed port", "file url", "hanging", "cut off", "interrupted"])
+def test_a_failed_download_leaves_no_file_and_no_folder(tmp_path, monkeypatch, cut_off_url, hanging_url, name, failure):
+    cache = tmp_path / "published"
+    url = {
+        "closed port": closed_port_url(),
+        "file url": (tmp_path / "nowhere").as_uri() + "/",
+        "hanging": hanging_url,
+        "cut off": cut_off_url,
+        "interrupted": "http://127.0.0.1:9/",
+    }[failure]
+    if failure == "interrupted":
+        interrupting_downloader(monkeypatch)
+    expected = KeyboardInterrupt if failure == "interrupted" else pub.PublishedDataError
+    with pytest.raises(expected) as info:
+        pub.load_published(name, cache=cache, base_url=url, progressbar=False, timeout=0.5, **LOADERS[name])
+    if failure != "interrupted":
+        assert "place the file by hand" in str(info.value) and one_sentence(str(info.value))
+    assert not cache.exists(), sorted(str(p) for p in cache.rglob("*"))
+
+
+def test_a_failed_download_keeps_the_cache_root_that_was_there(tmp_path):
+    cache = tmp_path / "published"
+    (cache / "p1").mkdir(parents=True)
+    with pytest.raises(pub.PublishedDataError):
+        pub.load_published("p2", cache=cache, base_url=closed_port_url(), omega_m=P2_OM, sigma8=P2_S8)
+    assert sorted(p.name for p in cache.iterdir()) == ["p1"]  # only what this call created is gone
+
+
+def test_a_hanging_network_fails_within_the_timeout(tmp_path, hanging_url):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(pub.PublishedDataError, match=r"no answer within 0\.5 s: ReadTimeout"):
+        pub.fetch_p4_cubes(cache=tmp_path / "c", base_url=hanging_url, progressbar=False, timeout=0.5, cube_size=8)
+    elapsed = time.perf_counter() - start
+    # one address (127.0.0.1): at most (1 + 1) * timeout, plus the test's own overhead
+    assert 0.4 < elapsed < 0.5 * 2 + 1.0
+
+
+# --------------------------------------------------------------------------- corrupt JSON records
+def test_corrupt_json_records_are_reported_as_json_and_the_data_verified_again(server, cache):
+    www, url = server
+    maps, cubes = p2_maps(), counts()
+    registry = {**serve_p2(www, maps), **serve_p4(www, cubes)}
+    np.save(www / P1, p1_maps())
+    common = dict(cache=cache, base_url=url, registry=registry, progressbar=False)
+    pub.load_published("p1", **common)
+    pub.load_published("p2", omega_m=P2_OM, sigma8=P2_S8, **common)
+    pub.load_published("p4", cube_size=8, **common)
+    records = {
+        "p1": cache / "p1" / (P1 + ".json"),
+        "p2": cache / "p2" / P2_ZIP.replace(".zip", ".npy.json"),
+        "p4": cache / "p4" / "nbody-cubes" / "manifest.json",
+    }
+    for path in records.values():
+        path.write_text(path.read_text()[:-3])  # a cut JSON record
+    for served in list(www.iterdir()):
+        served.unlink()  # offline now: the cached files must be verified again, not downloaded
+    expected = {"p1": p1_maps(), "p2": maps, "p4": np.stack(cubes)}
+    options = {"p1": {}, "p2": dict(omega_m=P2_OM, sigma8=P2_S8), "p4": dict(cube_size=8)}
+    for name, record in records.items():
+        with pytest.warns(pub.PublishedRecordWarning) as caught:
+            out = pub.load_published(name, **options[name], **common)
+        messages = [str(w.message) for w in caught if issubclass(w.category, pub.PublishedRecordWarning)]
+        assert len(messages) == 1
+        assert messages[0].startswith(f"the JSON record {record} is not valid JSON")
+        assert ".h5 " not in messages[0] and "zip archive" not in messages[0]
+        np.testing.assert_array_equal(out, expected[name])
+        assert isinstance(json.loads(record.read_text()), dict)  # written again, valid

@@ -157,3 +157,18 @@ def test_resolve_profile():
 
     assert resolve_profile("auto") == ("gpu" if torch.cuda.is_available() else "cpu")
     assert resolve_profile("smoke") == "smoke"
+
+
+def test_corrupt_json_record_is_reported_as_the_record(tmp_path):
+    builds = []
+
+    def build():
+        builds.append(1)
+        return dict(x=np.arange(4.0))
+
+    cached_arrays("t", dict(a=1), build, root=tmp_path)
+    record = next(tmp_path.rglob("*.json"))
+    record.write_text(record.read_text()[:10])
+    with pytest.warns(CacheCorruptionWarning, match=r"cache record .*\.json is not a valid JSON record"):
+        arrays, _ = cached_arrays("t", dict(a=1), build, root=tmp_path)
+    assert len(builds) == 2 and np.array_equal(arrays["x"], np.arange(4.0))

@@ -1,5 +1,6 @@
 """The training loop: exact resume, checkpoints, divergence stop, the papers' rules, records."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -118,10 +119,19 @@ def test_selection_statistic_keeps_best_and_leaves_training_alone(tmp_path):
     out = sel.fit()
     assert_identical(plain, sel)
     assert out["best_value"] == 1.0
+    best_pt = tmp_path / "b" / "checkpoints" / "best.pt"
     best = json.loads((tmp_path / "b" / "checkpoints" / "best.json").read_text())
     # selection starts at epoch 0.5 = step 5; evaluated at steps 6, 8, 10, 12, 14
-    assert best == {"step": 12, "value": 1.0}
-    assert load(tmp_path / "b" / "checkpoints" / "best.pt")["step"] == 12
+    assert best == {
+        "step": 12,
+        "value": 1.0,
+        "file": "best.pt",
+        "bytes": best_pt.stat().st_size,
+        "sha256": hashlib.sha256(best_pt.read_bytes()).hexdigest(),
+    }
+    assert sel.checkpoints.best() == {"step": 12, "value": 1.0}
+    assert out["selection"] == [(6, 5.0), (8, 3.0), (10, 4.0), (12, 1.0), (14, 2.0)]
+    assert load(best_pt)["step"] == 12
 
 
 def test_records_config_and_tensorboard(tmp_path):

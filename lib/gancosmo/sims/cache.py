@@ -44,6 +44,16 @@ def _read(h5_path: Path, meta_path: Path) -> tuple[dict, dict] | None:
         return None
     try:
         meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+            raise ValueError("it has no sha256 entry")
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # the record is bad, not (known to be) the data
+        warnings.warn(
+            f"cache record {meta_path.name} is not a valid JSON record ({error}); regenerating {h5_path.name}.",
+            CacheCorruptionWarning,
+            stacklevel=3,
+        )
+        return None
+    try:
         if _sha256(h5_path) != meta["sha256"]:
             raise ValueError("checksum mismatch")
         with h5py.File(h5_path, "r") as f:

@@ -25,19 +25,41 @@ directory), one folder per data set. Downloads go through :mod:`pooch`: a file i
 to a temporary name, its md5 checked, and only then renamed into place; a cached file is
 re-hashed on every fetch, and one that no longer matches is downloaded again. Archives are
 extracted the same way (temporary name, validation, then :func:`os.replace`), so a
-half-written or invalid file is never left under a final name nor returned as data.
+half-written or invalid file is never left under a final name nor returned as data. A
+download that fails (no network, a timeout, a wrong checksum, an interruption) leaves no
+partial file and no folder it created behind. A JSON record beside a file (its md5, the size
+of an extracted file, the P4 manifest) that is unreadable is reported by name with a
+:class:`PublishedRecordWarning` and the file is verified again.
+
+Every loader is called the same way, by keyword, through :func:`load_published` (and so
+``load_suite(name, source="published", ...)``): ``cache``, ``base_url``, ``registry``,
+``progressbar`` and ``timeout`` for all, plus ``n_maps`` (P1, P2), ``omega_m`` and ``sigma8``
+(P2, required), ``n_cubes`` (P4) and ``map_size`` (P1), ``mmap`` (P2), ``cube_size``, ``key``
+(P4); a missing or unknown argument is refused with a sentence listing the accepted ones.
+
+Network timeouts: each download waits at most ``timeout`` seconds (default
+:data:`DEFAULT_TIMEOUT`, 30 s) to connect to each address the server's name resolves to, then
+at most ``timeout`` seconds for each next piece of data, and is not retried. A network that
+hangs (nothing arrives) therefore fails one file after at most ``(addresses + 1) * timeout``
+seconds, 60 s for a server with one address at the default; resolving the name is left to the
+system's resolver (usually a few seconds). A slow download that keeps receiving data is not
+cut off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
+import inspect
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -54,7 +76,9 @@ __all__ = [
     "P2_BASE_URL",
     "P4_BASE_URL",
     "P2_EXTRAPOLATION",
+    "DEFAULT_TIMEOUT",
     "PublishedDataError",
+    "PublishedRecordWarning",
     "ChecksumError",
     "CorruptFileError",
     "DataNotPublicError",
@@ -76,6 +100,7 @@ __all__ = [
     "load_p3_boxes",
     "load_p5_images",
     "load_published",
+    "published_arguments",
 ]
 
 P1_BASE_URL = "http://portal.nersc.gov/project/dasrepo/cosmogan/"
@@ -87,6 +112,8 @@ P2_EXTRAPOLATION = ((0.196, 1.225), (0.127, 0.836), (0.487, 0.643))
 P4_BASE_URL = "https://zenodo.org/record/3369574/files/"
 P4_ARCHIVE = "nbody-cubes.zip"
 P4_NAME_TAG = "256_nbody_350Mpc"
+#: Seconds a download waits to connect to one address of the server, then for each next piece of data.
+DEFAULT_TIMEOUT = 30.0
 
 PUBLISHED = {
     "p1": "P1 CosmoGAN (Mustafa et al. 2019): 8000 GAN-generated 256^2 convergence maps in "
@@ -136,12 +163,41 @@ class DataNotPublicError(ValueError):
     """The requested paper's data were never published."""
 
 
+class PublishedRecordWarning(UserWarning):
+    """A JSON record beside a published file is unreadable: it is ignored and the file verified again."""
+
+
 # --------------------------------------------------------------------------- helpers
 def published_cache(cache=None) -> Path:
-    """Root folder of the published data: ``cache`` if given, else ``cache_dir()/published``."""
-    root = Path(cache) if cache is not None else cache_dir() / "published"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """Root folder of the published data: ``cache`` if given, else ``cache_dir()/published``.
+
+    The folder is not created here: the loaders create it when they write a file, and remove
+    what they created when a download fails.
+    """
+    return Path(cache) if cache is not None else cache_dir() / "published"
+
+
+@contextlib.contextmanager
+def _no_folders_left_on_failure(folder: Path):
+    """Create ``folder`` (and its missing parents); when the body fails, remove those of them still empty."""
+    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    except BaseException:
+        for path in created:
+            try:
+                path.rmdir()
+            except OSError:  # not empty: it holds a complete file, from before or from this call
+                break
+        raise
+
+
+def _check_timeout(timeout) -> float:
+    ok = not isinstance(timeout, bool) and isinstance(timeout, (int, float)) and math.isfinite(timeout)
+    if not ok or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+    return float(timeout)
 
 
 def _progressbar(progressbar) -> bool:
@@ -154,20 +210,37 @@ def _progressbar(progressbar) -> bool:
     return True
 
 
-def _fetch(fname: str, registry: dict, base_url: str, folder: Path, progressbar) -> Path:
-    """Download ``fname`` with pooch (md5-checked when the registry has a hash)."""
+def _fetch(fname: str, registry: dict, base_url: str, folder: Path, progressbar, timeout: float) -> Path:
+    """Download ``fname`` with pooch (md5-checked when the registry has a hash).
+
+    The download goes to a temporary file in ``folder`` that pooch removes unless it
+    completes with the right md5; ``timeout`` (seconds) bounds the wait for the connection to
+    each server address and for each next piece of data (see the module's docstring).
+    """
     import pooch
     import requests
 
     if fname not in registry:
         raise ValueError(f"{fname!r} is not in this data set's registry.")
+    timeout = _check_timeout(timeout)
     base_url = base_url if base_url.endswith("/") else base_url + "/"
     target = folder / fname
     known = registry[fname]
     pup = pooch.create(path=folder, base_url=base_url, registry=dict(registry))
-    downloader = pooch.HTTPDownloader(progressbar=_progressbar(progressbar))
+    downloader = pooch.HTTPDownloader(progressbar=_progressbar(progressbar), timeout=timeout)
     try:
         return Path(pup.fetch(fname, downloader=downloader))
+    except requests.RequestException as err:  # first: some (InvalidSchema, InvalidURL) are ValueErrors too
+        if known and target.exists() and (pooch.file_hash(str(target), alg="md5") != known.split(":")[-1].lower()):
+            target.unlink()  # a corrupted cached copy that could not be replaced
+        hint = f" (md5 {known.split(':')[-1]})" if known else ""
+        why = type(err).__name__
+        if isinstance(err, requests.Timeout):
+            why = f"no answer within {timeout:g} s: {why}"
+        raise PublishedDataError(
+            f"Could not download {base_url}{fname} ({why}); without network "
+            f"access, place the file by hand at {target}{hint}."
+        ) from err
     except ValueError as err:
         found = re.search(r"expected (\S+) but got (\w+)", str(err))
         if found is None:
@@ -178,14 +251,6 @@ def _fetch(fname: str, registry: dict, base_url: str, folder: Path, progressbar)
             f"{fname} from {base_url} has md5 {found.group(2)} but {expected} was expected, "
             f"so the file was deleted from {folder} and not used."
         ) from None
-    except requests.RequestException as err:
-        if known and target.exists() and (pooch.file_hash(str(target), alg="md5") != known.split(":")[-1].lower()):
-            target.unlink()  # a corrupted cached copy that could not be replaced
-        hint = f" (md5 {known.split(':')[-1]})" if known else ""
-        raise PublishedDataError(
-            f"Could not download {base_url}{fname} ({type(err).__name__}); without network "
-            f"access, place the file by hand at {target}{hint}."
-        ) from err
 
 
 def _md5(path: Path) -> str:
@@ -198,10 +263,23 @@ def _write_json(path: Path, payload: dict) -> None:
 
 
 def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+    """The JSON record at ``path``; None when there is none or it is corrupt (reported by name)."""
+    if not path.exists():
         return None
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        problem = f"is not valid JSON ({err})"
+    else:
+        if isinstance(payload, dict):
+            return payload
+        problem = f"holds a JSON {type(payload).__name__}, not an object"
+    warnings.warn(
+        f"the JSON record {path} {problem}, so it was ignored and the data it describes are verified again.",
+        PublishedRecordWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def _npy_header(path: Path, label: str) -> tuple[tuple, np.dtype]:
@@ -251,6 +329,11 @@ def p1_registry() -> dict:
     return {P1_FILE: None}
 
 
+def _known_md5(registry: dict, fname: str) -> str | None:
+    known = registry.get(fname)
+    return known.split(":")[-1].lower() if known else None
+
+
 def _validate_p1(path: Path, map_size: int) -> dict:
     """Check a P1 file fully (header, size, finite values in [-1, 1]); return its record."""
     shape, dtype = _npy_header(path, path.name)
@@ -271,7 +354,14 @@ def _validate_p1(path: Path, map_size: int) -> dict:
     return {"md5": _md5(path), "shape": list(shape), "dtype": str(dtype), "min": float(lo), "max": float(hi)}
 
 
-def fetch_p1_maps(cache=None, base_url=None, progressbar=None, map_size: int = 256) -> Path:
+def fetch_p1_maps(
+    cache=None,
+    base_url=None,
+    progressbar=None,
+    map_size: int = 256,
+    registry=None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
     """Download (once) and verify the P1 authors' GAN-sample file; return its path.
 
     No md5 is published for this file, so the first valid copy is trusted: its shape and
@@ -289,39 +379,57 @@ def fetch_p1_maps(cache=None, base_url=None, progressbar=None, map_size: int = 2
         Show a download progress bar (default: when tqdm is installed).
     map_size : int
         Expected side of the maps in pixels (256; tests use the default too).
+    registry : dict, optional
+        ``{file name: "md5:<hash>"}`` overriding :func:`p1_registry` (an md5 you trust).
+    timeout : float
+        Seconds to wait for the connection to each server address and then for each next
+        piece of data (default 30 s): a hanging network fails after at most
+        ``(addresses + 1) * timeout`` seconds, see the module's docstring.
 
     Returns
     -------
     pathlib.Path
         The verified ``cosmogan_maps_256_8k_1.npy``.
     """
+    timeout = _check_timeout(timeout)
+    reg = p1_registry()
+    reg.update(registry or {})
+    known = _known_md5(reg, P1_FILE)
     folder = published_cache(cache) / "p1"
-    folder.mkdir(parents=True, exist_ok=True)
-    path, record_path = folder / P1_FILE, folder / (P1_FILE + ".json")
-    if path.exists():
-        record = _read_json(record_path)
+    with _no_folders_left_on_failure(folder):
+        path, record_path = folder / P1_FILE, folder / (P1_FILE + ".json")
+        if path.exists():
+            record = _read_json(record_path)
+            try:
+                if record is None:  # placed by hand, a crash before recording, or a corrupt record
+                    record = _validate_p1(path, map_size)
+                    if known is None or record["md5"] == known:
+                        _write_json(record_path, record)
+                        return path
+                elif _md5(path) == record.get("md5") and known in (None, record.get("md5")):
+                    return path
+            except CorruptFileError:
+                pass
+            path.unlink(missing_ok=True)  # changed since it was verified: fetch it again
+            record_path.unlink(missing_ok=True)
+        path = _fetch(P1_FILE, reg, base_url or P1_BASE_URL, folder, progressbar, timeout)
         try:
-            if record is None:  # placed by hand, or a crash before recording
-                _write_json(record_path, _validate_p1(path, map_size))
-                return path
-            if _md5(path) == record.get("md5"):
-                return path
+            record = _validate_p1(path, map_size)
         except CorruptFileError:
-            pass
-        path.unlink(missing_ok=True)  # changed since it was verified: fetch it again
-        record_path.unlink(missing_ok=True)
-    path = _fetch(P1_FILE, p1_registry(), base_url or P1_BASE_URL, folder, progressbar)
-    try:
-        record = _validate_p1(path, map_size)
-    except CorruptFileError:
-        path.unlink(missing_ok=True)
-        raise
-    _write_json(record_path, record)
-    return path
+            path.unlink(missing_ok=True)
+            raise
+        _write_json(record_path, record)
+        return path
 
 
 def load_p1_maps(
-    n_maps: int | None = None, cache=None, base_url=None, progressbar=None, map_size: int = 256
+    n_maps: int | None = None,
+    cache=None,
+    base_url=None,
+    progressbar=None,
+    map_size: int = 256,
+    registry=None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> np.ndarray:
     """The P1 authors' GAN-generated maps, ``(n, 256, 256)`` float32 in [-1, 1].
 
@@ -334,7 +442,7 @@ def load_p1_maps(
     n_maps : int, optional
         How many maps to read from the start of the file (default all 8000); only those
         are read, through a memory map.
-    cache, base_url, progressbar, map_size
+    cache, base_url, progressbar, map_size, registry, timeout
         As in :func:`fetch_p1_maps`.
 
     Returns
@@ -342,7 +450,14 @@ def load_p1_maps(
     numpy.ndarray
         ``(n_maps, map_size, map_size)`` float32.
     """
-    path = fetch_p1_maps(cache=cache, base_url=base_url, progressbar=progressbar, map_size=map_size)
+    path = fetch_p1_maps(
+        cache=cache,
+        base_url=base_url,
+        progressbar=progressbar,
+        map_size=map_size,
+        registry=registry,
+        timeout=timeout,
+    )
     maps = np.load(path, mmap_mode="r")
     n = _take(maps, n_maps, "maps", path.name)
     return np.array(maps[:n], dtype=np.float32)
@@ -414,17 +529,20 @@ def p2_registry() -> dict:
 
 
 def _p2_setup(cache, base_url, registry):
-    folder = published_cache(cache) / "p2"
-    folder.mkdir(parents=True, exist_ok=True)
     merged = p2_registry()
     merged.update(registry or {})
-    return folder, base_url or P2_BASE_URL, merged
+    return published_cache(cache) / "p2", base_url or P2_BASE_URL, merged
 
 
-def fetch_p2_docs(cache=None, base_url=None, registry=None, progressbar=None) -> dict:
-    """Download (once) ``description.md`` and ``cosmo.par``; return ``{name: path}``."""
+def fetch_p2_docs(cache=None, base_url=None, registry=None, progressbar=None, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """Download (once) ``description.md`` and ``cosmo.par``; return ``{name: path}``.
+
+    Arguments as in :func:`fetch_p2_cosmology`.
+    """
+    timeout = _check_timeout(timeout)
     folder, url, reg = _p2_setup(cache, base_url, registry)
-    return {name: _fetch(name, reg, url, folder, progressbar) for name in _P2_DOCS}
+    with _no_folders_left_on_failure(folder):
+        return {name: _fetch(name, reg, url, folder, progressbar, timeout) for name in _P2_DOCS}
 
 
 def _extract_p2(archive: Path, out: Path, source_md5: str) -> Path:
@@ -468,7 +586,13 @@ def _extract_p2(archive: Path, out: Path, source_md5: str) -> Path:
 
 
 def fetch_p2_cosmology(
-    omega_m: float, sigma8: float, cache=None, base_url=None, registry=None, progressbar=None
+    omega_m: float,
+    sigma8: float,
+    cache=None,
+    base_url=None,
+    registry=None,
+    progressbar=None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Path:
     """Download (once) and unpack the P2 maps of one cosmology; return the ``.npy`` path.
 
@@ -484,6 +608,10 @@ def fetch_p2_cosmology(
         ``{file name: "md5:<hash>"}`` entries overriding :func:`p2_registry` (tests).
     progressbar : bool, optional
         Show a download progress bar (default: when tqdm is installed).
+    timeout : float
+        Seconds to wait for the connection to each server address and then for each next
+        piece of data (default 30 s): a hanging network fails after at most
+        ``(addresses + 1) * timeout`` seconds, see the module's docstring.
 
     Returns
     -------
@@ -498,7 +626,9 @@ def fetch_p2_cosmology(
     CorruptFileError
         The archive or its ``.npy`` is unreadable or truncated.
     """
+    timeout = _check_timeout(timeout)
     folder, url, reg = _p2_setup(cache, base_url, registry)
+    omega_m, sigma8 = _p2_number("omega_m", omega_m), _p2_number("sigma8", sigma8)
     fname = p2_filename(omega_m, sigma8)
     if fname not in reg:
         near = min(_grid(), key=lambda r: (r.omega_m - omega_m) ** 2 + (r.sigma8 - sigma8) ** 2)
@@ -506,9 +636,17 @@ def fetch_p2_cosmology(
             f"(Omega_m, sigma_8) = ({omega_m}, {sigma8}) is not one of the 57 P2 cosmologies "
             f"(nearest: ({near.omega_m}, {near.sigma8})); see p2_grid()."
         )
-    archive = _fetch(fname, reg, url, folder, progressbar)
-    source_md5 = (reg[fname] or "").split(":")[-1]
-    return _extract_p2(archive, folder / fname.replace(".zip", ".npy"), source_md5)
+    with _no_folders_left_on_failure(folder):
+        archive = _fetch(fname, reg, url, folder, progressbar, timeout)
+        source_md5 = (reg[fname] or "").split(":")[-1]
+        return _extract_p2(archive, folder / fname.replace(".zip", ".npy"), source_md5)
+
+
+def _p2_number(name: str, value) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+    if not ok or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number (a grid point of p2_grid()), got {value!r}.")
+    return float(value)
 
 
 def load_p2_maps(
@@ -520,6 +658,7 @@ def load_p2_maps(
     registry=None,
     progressbar=None,
     mmap: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> np.ndarray:
     """P2 convergence maps of one cosmology, ``(n, 128, 128)`` float32.
 
@@ -530,7 +669,7 @@ def load_p2_maps(
     n_maps : int, optional
         How many maps to read from the start of the file (default all 12000); only those
         are read, through a memory map.
-    cache, base_url, registry, progressbar
+    cache, base_url, registry, progressbar, timeout
         As in :func:`fetch_p2_cosmology`.
     mmap : bool
         Return a read-only memory map instead of a copy in memory (when the file is
@@ -542,7 +681,7 @@ def load_p2_maps(
         ``(n_maps, 128, 128)`` float32 maps; no intensity transform is applied.
     """
     path = fetch_p2_cosmology(
-        omega_m, sigma8, cache=cache, base_url=base_url, registry=registry, progressbar=progressbar
+        omega_m, sigma8, cache=cache, base_url=base_url, registry=registry, progressbar=progressbar, timeout=timeout
     )
     maps = np.load(path, mmap_mode="r")
     n = _take(maps, n_maps, "maps", path.name)
@@ -600,7 +739,13 @@ def _cube_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 
 def fetch_p4_cubes(
-    cache=None, base_url=None, registry=None, progressbar=None, cube_size: int = 256, key: str = "data"
+    cache=None,
+    base_url=None,
+    registry=None,
+    progressbar=None,
+    cube_size: int = 256,
+    key: str = "data",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Path]:
     """Download (once) and unpack the P4 cubes; return the sorted HDF5 paths.
 
@@ -622,17 +767,26 @@ def fetch_p4_cubes(
         Expected side of the cubes in voxels (256; smaller in tests).
     key : str
         HDF5 dataset holding the cube.
+    timeout : float
+        Seconds to wait for the connection to each server address and then for each next
+        piece of data (default 30 s): a hanging network fails after at most
+        ``(addresses + 1) * timeout`` seconds, see the module's docstring.
 
     Returns
     -------
     list of pathlib.Path
     """
+    timeout = _check_timeout(timeout)
     folder = published_cache(cache) / "p4"
-    folder.mkdir(parents=True, exist_ok=True)
     reg = p4_registry()
     reg.update(registry or {})
-    archive = _fetch(P4_ARCHIVE, reg, base_url or P4_BASE_URL, folder, progressbar)
-    source_md5 = (reg[P4_ARCHIVE] or "").split(":")[-1]
+    with _no_folders_left_on_failure(folder):
+        archive = _fetch(P4_ARCHIVE, reg, base_url or P4_BASE_URL, folder, progressbar, timeout)
+        return _unpack_p4(archive, folder, (reg[P4_ARCHIVE] or "").split(":")[-1], cube_size, key)
+
+
+def _unpack_p4(archive: Path, folder: Path, source_md5: str, cube_size: int, key: str) -> list[Path]:
+    """Extract and check the cubes of ``archive`` into ``folder/nbody-cubes`` (once, atomically)."""
     final = folder / "nbody-cubes"
     manifest = _read_json(final / "manifest.json")
     if (
@@ -687,6 +841,7 @@ def load_p4_cubes(
     progressbar=None,
     cube_size: int = 256,
     key: str = "data",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> np.ndarray:
     """P4 particle-count cubes, ``(n, 256, 256, 256)`` float32.
 
@@ -694,7 +849,7 @@ def load_p4_cubes(
     ----------
     n_cubes : int, optional
         How many cubes to read, in file-name order (default all 30).
-    cache, base_url, registry, progressbar, cube_size, key
+    cache, base_url, registry, progressbar, cube_size, key, timeout
         As in :func:`fetch_p4_cubes`.
 
     Returns
@@ -711,7 +866,13 @@ def load_p4_cubes(
     import h5py
 
     paths = fetch_p4_cubes(
-        cache=cache, base_url=base_url, registry=registry, progressbar=progressbar, cube_size=cube_size, key=key
+        cache=cache,
+        base_url=base_url,
+        registry=registry,
+        progressbar=progressbar,
+        cube_size=cube_size,
+        key=key,
+        timeout=timeout,
     )
     n = len(paths) if n_cubes is None else n_cubes
     if not 0 < int(n) <= len(paths):
@@ -741,25 +902,23 @@ def load_p5_images(**kwargs):
 
 # --------------------------------------------------------------------------- switch
 _LOADERS = {"p1": load_p1_maps, "p2": load_p2_maps, "p4": load_p4_cubes}
+#: What a required argument of a loader is, for the message that asks for it.
+_REQUIRED = {
+    "omega_m": "Omega_m of one of the 57 cosmologies of p2_grid(), such as 0.101",
+    "sigma8": "sigma_8 of that cosmology, such as 1.304",
+}
 
 
-def load_published(name: str, **kwargs) -> np.ndarray:
-    """Load a published data set by name, in place of a simulated suite.
+def published_arguments(name: str) -> dict:
+    """The keyword arguments :func:`load_published` accepts for data set ``name``: ``{argument: default}``.
 
-    Parameters
-    ----------
-    name : {"p1", "p2", "p4"}
-        Which data set (see :data:`PUBLISHED`); ``"p3"`` and ``"p5"`` raise
-        :class:`DataNotPublicError`.
-    **kwargs
-        Passed to :func:`load_p1_maps`, :func:`load_p2_maps` (needs ``omega_m`` and
-        ``sigma8``) or :func:`load_p4_cubes`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Maps ``(B, H, W)`` or cubes ``(B, D, H, W)``, float32.
+    Required arguments have the default :data:`inspect.Parameter.empty`.
     """
+    loader = _LOADERS[_published_name(name)]
+    return {n: p.default for n, p in inspect.signature(loader).parameters.items()}
+
+
+def _published_name(name) -> str:
     key = str(name).lower()
     if key in NOT_PUBLIC:
         raise DataNotPublicError(NOT_PUBLIC[key])
@@ -768,4 +927,58 @@ def load_published(name: str, **kwargs) -> np.ndarray:
             f"Unknown published data set {name!r}; the accepted names are "
             f"{', '.join(repr(k) for k in _LOADERS)} (P3 and P5 data are not public)."
         )
-    return _LOADERS[key](**kwargs)
+    return key
+
+
+def _check_arguments(key: str, options: dict) -> None:
+    accepted = published_arguments(key)
+    listed = ", ".join(accepted)
+    unknown = [k for k in options if k not in accepted]
+    if unknown:
+        raise ValueError(
+            f"The published {key!r} data take no argument {', '.join(map(repr, unknown))}; "
+            f"the accepted arguments are {listed}."
+        )
+    missing = [k for k, default in accepted.items() if default is inspect.Parameter.empty and k not in options]
+    if missing:
+        needs = " and ".join(f"{k} ({_REQUIRED.get(k, 'required')})" for k in missing)
+        raise ValueError(f"The published {key!r} data need {needs}; the accepted arguments are {listed}.")
+
+
+def load_published(name: str, **options) -> np.ndarray:
+    """Load a published data set by name, in place of a simulated suite.
+
+    Every data set is called the same way, by keyword; this is what
+    ``load_suite(name, source="published", **options)`` calls.
+
+    Parameters
+    ----------
+    name : {"p1", "p2", "p4"}
+        Which data set (see :data:`PUBLISHED`); ``"p3"`` and ``"p5"`` raise
+        :class:`DataNotPublicError`.
+    **options
+        The arguments of :func:`load_p1_maps`, :func:`load_p2_maps` (``omega_m`` and
+        ``sigma8`` required: one of the 57 cosmologies of :func:`p2_grid`) or
+        :func:`load_p4_cubes`; all take ``cache``, ``base_url``, ``registry``,
+        ``progressbar`` and ``timeout`` (seconds, default 30: a hanging network fails a
+        file after at most ``(addresses + 1) * timeout`` seconds, 60 s for a server with one
+        address). :func:`published_arguments` lists them.
+
+    Returns
+    -------
+    numpy.ndarray
+        Maps ``(B, H, W)`` or cubes ``(B, D, H, W)``, float32.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or an argument the loader does not take or needs and did not get
+        (the message lists the accepted arguments).
+    DataNotPublicError
+        ``"p3"`` or ``"p5"``.
+    PublishedDataError
+        A download failed (nothing is left behind) or a file is invalid.
+    """
+    key = _published_name(name)
+    _check_arguments(key, options)
+    return _LOADERS[key](**options)

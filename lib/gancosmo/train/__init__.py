@@ -5,7 +5,7 @@ Modules: :mod:`.losses`, :mod:`.schedules`, :mod:`.checkpoint`, :mod:`.data`,
 :mod:`.distributed`, :mod:`.logging`, :mod:`.loop`.
 """
 
-from .checkpoint import CheckpointManager, atomic_save
+from .checkpoint import CheckpointError, CheckpointManager, CheckpointSkippedWarning, atomic_save
 from .loop import TrainConfig, Trainer, TrainingDiverged, normal_latent
 from .losses import NonSaturating, WassersteinGP, make_loss
 from .schedules import make_optimizer, make_scheduler
@@ -20,6 +20,8 @@ __all__ = [
     "make_loss",
     "make_optimizer",
     "make_scheduler",
+    "CheckpointError",
     "CheckpointManager",
+    "CheckpointSkippedWarning",
     "atomic_save",
 ]

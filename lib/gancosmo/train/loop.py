@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -36,6 +37,7 @@ from .data import EpochSampler, fetch
 from .logging import RunLogger
 from .losses import LOSSES, make_loss
 from .schedules import OPTIMIZERS, make_optimizer, make_scheduler
+from .selection import Selector
 
 __all__ = ["TrainConfig", "Trainer", "TrainingDiverged", "normal_latent"]
 
@@ -387,7 +389,8 @@ class Trainer:
         self.best_value: float | None = None
         self.best_step: int | None = None
         self.best_generator: dict | None = None  # CPU copy of the generator's weights at the best selection step
-        self.history: list[dict] = []
+        self.history: list[dict] = []  # one row of logged scalars per logging step, checkpointed with the run
+        self.selection: list[tuple[int, float]] = []  # (step, statistic) of every selection step, checkpointed
         self._bad = torch.full((), -1, dtype=torch.long, device=dev)  # first generator step with a bad loss
         self._bad_what = torch.zeros((), dtype=torch.long, device=dev)  # 1: discriminator, 2: generator
         out = Path(cfg.out_dir) if cfg.out_dir is not None else None
@@ -515,7 +518,7 @@ class Trainer:
     def state_dict(self) -> dict:
         """Everything needed to continue exactly (collective under DDP: call on every rank)."""
         return dict(
-            version=1,
+            version=2,
             step=self.step,
             world_size=self.dist.world_size,
             generator=self.G_raw.state_dict(),
@@ -531,6 +534,8 @@ class Trainer:
             best_value=self.best_value,
             best_step=self.best_step,
             best_generator=self.best_generator,
+            history=[dict(row) for row in self.history],
+            selection=list(self.selection),
             config=self.config.to_dict(),
         )
 
@@ -553,6 +558,10 @@ class Trainer:
         self._set_rng_state(state["rng"][self.dist.rank])
         self.step, self.best_value = int(state["step"]), state["best_value"]
         self.best_step, self.best_generator = state.get("best_step"), state.get("best_generator")
+        self.history = [dict(row) for row in state.get("history", [])]
+        self.selection = [(int(step), float(value)) for step, value in state.get("selection", [])]
+        if isinstance(self.statistic, Selector):  # its record of values continues where the run stopped
+            self.statistic.history = list(self.selection)
 
     def restore_best(self) -> bool:
         """Load the generator weights of the best model-selection step into the generator.
@@ -584,15 +593,54 @@ class Trainer:
         return self._last_saved
 
     def resume(self, checkpoint: str | Path | bool = True) -> bool:
-        """Load ``checkpoint`` (a path, or True for the latest in ``out_dir``); False when there is none."""
+        """Continue from a checkpoint: its weights, optimizer, RNG and data-order states, and its history.
+
+        Parameters
+        ----------
+        checkpoint : path or True
+            A checkpoint file (verified against its record; :class:`~.checkpoint.CheckpointError`
+            when it does not verify), or True: the newest step checkpoint in ``out_dir`` that
+            verifies, skipping each newer one that does not with a
+            :class:`~.checkpoint.CheckpointSkippedWarning` naming it.
+
+        Returns
+        -------
+        bool
+            True when a checkpoint was loaded, False when ``out_dir`` holds none.
+
+        Raises
+        ------
+        CheckpointError
+            The file given does not verify, or none of the checkpoints in ``out_dir`` does.
+        """
         if checkpoint is True:
             if self.checkpoints is None:
                 raise ValueError("resume=True needs config.out_dir (where the checkpoints are).")
-            checkpoint = self.checkpoints.latest()
-            if checkpoint is None:
+            found = self.checkpoints.load_latest(map_location=self.device)
+            if found is None:
                 return False
-        self.load_state_dict(load(checkpoint, map_location=self.device))
+            path, state = found
+        else:
+            path = Path(checkpoint)
+            state = load(path, map_location=self.device)
+        self.load_state_dict(state)
+        self._last_saved = path
+        self._restart_logs_after(self.step)
         return True
+
+    def _restart_logs_after(self, step: int) -> None:
+        """Hide from TensorBoard what an interrupted run logged after ``step``: the resumed run logs those again.
+
+        A ``SessionLog.START`` event at ``step + 1`` makes TensorBoard drop earlier events of
+        steps ``>= step + 1`` (the mechanism behind ``SummaryWriter(purge_step=...)``).
+        """
+        writer = getattr(self.logger, "_writer", None)
+        if writer is None:
+            return
+        from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+        start = Event(step=step + 1, wall_time=time.time(), session_log=SessionLog(status=SessionLog.START))
+        writer.file_writer.add_event(start)
 
     # ------------------------------------------------------------------ evaluation hooks
     def _isolated(self, fn):
@@ -616,6 +664,7 @@ class Trainer:
             value = float(self._isolated(lambda: self.statistic(self.G_raw, self.step)))
         value = dist_utils.all_gather_objects(value)[0]
         self.logger.scalars({"select/statistic": value}, self.step)
+        self.selection.append((self.step, value))
         if self.best_value is None or value < self.best_value:
             self.best_value, self.best_step = value, self.step
             self.best_generator = {k: v.detach().cpu().clone() for k, v in self.G_raw.state_dict().items()}
@@ -657,7 +706,15 @@ class Trainer:
         Returns
         -------
         dict
-            ``step``, ``epochs``, ``best_value``, ``history`` (the logged scalars).
+            ``step``, ``epochs``, ``best_value``, ``best_step``, ``history`` (the logged
+            scalars, one dict per logging step with its ``step``) and ``selection``
+            (``(step, value)`` of each model-selection step). A resumed run returns the rows
+            of the steps before the interruption too, as an uninterrupted run would.
+
+        Raises
+        ------
+        CheckpointError
+            ``resume`` names a file that does not verify, or no checkpoint of ``out_dir`` does.
         """
         from tqdm.auto import tqdm
 
@@ -684,7 +741,8 @@ class Trainer:
                 s = self.step
                 if s % check_every == 0:
                     self._check_finite()
-                if s % cfg.log_every == 0 or s == total:
+                # the run's last step is logged, a stop (stop_at) is not: a resumed run's rows are a straight run's
+                if s % cfg.log_every == 0 or s == self.total_steps:
                     self._log(stats)
                     bar.set_postfix(
                         loss_d=f"{self.history[-1]['loss/d']:.3g}", loss_g=f"{self.history[-1]['loss/g']:.3g}"
@@ -714,6 +772,7 @@ class Trainer:
             best_value=self.best_value,
             best_step=self.best_step,
             history=self.history,
+            selection=list(self.selection),
         )
 
     def _log(self, stats: dict) -> None:
