@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export GANCOSMO_CACHE ?= $(CURDIR)/.cache/gancosmo
+# Data cache: gancosmo.paths.cache_dir() decides (one default for make, papermill and scripts): $GANCOSMO_CACHE if
+# set, else .cache/gancosmo in this checkout. Set GANCOSMO_CACHE to move it.
 export PYTHONHASHSEED := 0
 # Idle OpenMP threads sleep instead of spinning: with two test workers (or any other load) on two cores,
 # spinning torch threads made training 5-8x slower.

@@ -101,7 +101,7 @@ def map_edges(maps):
 
 def lenstools_times(cases, n_ref, repeats):
     if not ORACLE_PY.exists():
-        print(f"[lenstools column skipped: {ORACLE_PY} not found; run `make oracle` to build it]")
+        print("[lenstools column skipped: the pinned lenstools 1.2 environment is not installed on this machine]")
         return None
     flat = {"folds": np.array([0.5])}
     for name, (maps, edges) in cases.items():

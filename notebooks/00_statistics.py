@@ -28,6 +28,12 @@
 # 3. Two-sample comparisons: fractional differences, Wasserstein-1, KS/AD tests, correlation matrices, Fréchet distance and P4's score, MS-SSIM, Sørensen-Dice overlap, nearest neighbours.
 # 4. Agreement with the reference implementations, and speed.
 #
+# References: lenstools (A. Petri 2016,
+# [doi:10.1016/j.ascom.2016.06.001](https://doi.org/10.1016/j.ascom.2016.06.001)) and Pylians
+# ([ascl:1811.008](https://ascl.net/1811.008)); each paper's own statistics are cited in its
+# chapter. Code: this notebook and `gancosmo.stats`, in
+# [the book's repository](../book/intro.md#the-repository).
+#
 # ## Prerequisites
 # | Concept | Importance | Notes |
 # |---|---|---|
@@ -305,8 +311,8 @@ for name, rows in judged.items():
 
 # %% [markdown]
 # ## 4. Agreement with the reference implementations
-# The test suite checks every map statistic against lenstools 1.2 (run in its own pinned
-# environment, `make oracle`, and stored as small golden files) on seeded Gaussian and
+# The book's tests check every map statistic against lenstools 1.2 (which runs in its own,
+# pinned Python environment; its outputs are stored with the tests) on seeded Gaussian and
 # lognormal maps of 64², 127², 128² and 256² pixels, and every cube statistic against
 # Pylians, live. Here the same comparison, recomputed now:
 
@@ -320,11 +326,11 @@ print(ch.reference_agreement(ROOT, thetas))
 #
 # ## 5. Speed
 # One run, same inputs: our per-object time on a batch (one CPU thread, or the GPU) against
-# lenstools and Pylians on one core. `benchmarks/stats_speed.py --device cuda --batch 1000
-# --out results/statistics/stats_speed_gpu.json` makes the GPU table; the committed ones (CPU and
-# one H100, measured for this book) are shown below. On the GPU machine lenstools and Pylians
-# are not installed, so the GPU ratios divide the reference's CPU time, measured on this
-# book's 2-core build machine in the CPU run, by our GPU time (rows marked *).
+# lenstools and Pylians on one core. The script `benchmarks/stats_speed.py` of the repository
+# measures these tables; the ones measured for this book, on a 2-core CPU and on one H100
+# GPU, are shown below. lenstools and Pylians were not installed beside the GPU, so the GPU
+# ratios divide the reference's time on one CPU core (from the CPU measurement) by our GPU
+# time (rows marked *).
 
 # %%
 print(ch.speed_tables(ROOT, run_benchmark, resolved, dev, cfg.n_maps))
@@ -348,4 +354,5 @@ print(ch.speed_tables(ROOT, run_benchmark, resolved, dev, cfg.n_maps))
 # ## What to read next
 # * `00_simulations`: the particle-mesh simulator and Born lensing that produce the real inputs.
 # * `01_cosmogan` (P1): the first chapter that uses these statistics to judge a trained GAN.
-# * The API reference: `help(gancosmo.stats)`; the oracle recipe: `oracle/recipe.py`.
+# * The API reference: `help(gancosmo.stats)`; the tests that compare each statistic with
+#   lenstools and Pylians are in [the book's repository](../book/intro.md#the-repository).

@@ -35,6 +35,10 @@
 #    real-vs-real splits, and the lognormal null goes through every row, to show which rows
 #    can tell non-Gaussian structure from a field with the right power spectrum.
 #
+# Paper: [doi:10.1186/s40668-019-0029-9](https://doi.org/10.1186/s40668-019-0029-9),
+# [arXiv:1706.02390](https://arxiv.org/abs/1706.02390). Code: this notebook and
+# `gancosmo.evaluation.p1`, in [the book's repository](../book/intro.md#the-repository).
+#
 # ## Prerequisites
 # | Concept | Importance | Notes |
 # |---|---|---|
@@ -44,9 +48,9 @@
 # | The book's simulated suites | Helpful | [The simulator](00_simulations.ipynb) |
 #
 # Time to run: a few minutes with `profile="cpu"` on two cores (the default without a GPU;
-# the committed run's timings are in `results/p1/scorecard_p1_cpu.json`), about 20 minutes
-# with `profile="gpu"` on one H100; `profile="paper"` is P1's 45 + 2 epochs on 200,000 maps
-# (days).
+# the [Scorecard](../book/scorecard.md) page states how long the run it shows took);
+# `profile="gpu"` is sized for about 20 minutes on one H100; `profile="paper"` is P1's
+# 45 + 2 epochs on 200,000 maps (days).
 
 # %% tags=["remove-cell"]
 _before_parameters = set(globals())  # names that exist before the parameters cell
@@ -340,7 +344,7 @@ display(ev.table("generation_speed", "generator_parameters", "discriminator_para
 # ## 13. Scorecard
 # Every row: P1's number where it gives one, ours (GAN against test A), the median and 95%
 # band of the same statistic over the real-vs-real splits, the verdict, and the lognormal
-# null's value and verdict. Rows are found by their `key` (see `results/p1/`).
+# null's value and verdict. Each row has a stable `key`, the same in every run's scorecard.
 
 # %%
 display(ScorecardTable(ev.rows, caption=f"P1 scorecard, profile {cfg.profile}"))

@@ -37,6 +37,10 @@
 #    training cosmology's own maps;
 # 5. lets you move sliders over $(\Omega_m, \sigma_8)$ and the latent seed.
 #
+# Paper: [doi:10.3389/frai.2021.673062](https://doi.org/10.3389/frai.2021.673062),
+# [arXiv:2004.08139](https://arxiv.org/abs/2004.08139). Code: this notebook and
+# `gancosmo.evaluation.p2`, in [the book's repository](../book/intro.md#the-repository).
+#
 # ## Prerequisites
 # | Concept | Importance | Notes |
 # |---|---|---|

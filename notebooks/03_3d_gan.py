@@ -39,6 +39,10 @@
 #    against test A, a band from random box-level splits (39 by default) of *real* test volumes (what a
 #    perfect emulator would score with our sizes), and a lognormal null field through every row.
 #
+# Paper: [doi:10.1103/PhysRevD.102.103504](https://doi.org/10.1103/PhysRevD.102.103504),
+# [arXiv:2005.03050](https://arxiv.org/abs/2005.03050). Code: this notebook and
+# `gancosmo.evaluation.p3`, in [the book's repository](../book/intro.md#the-repository).
+#
 # ## Prerequisites
 # | Concept | Importance | Notes |
 # |---|---|---|
