@@ -61,7 +61,11 @@ def test_config_overrides_and_profile_values():
         ),
         (dict(profile="cpu", conditional="yes"), "parameter 'conditional' must be true/false"),
         (dict(profile="cpu", prior="cauchy"), "parameter 'prior' must be one of 'gaussian', 'student-t'"),
-        (dict(profile="cpu", results_dir="/proc/forbidden"), "parameter 'results_dir' must be a writable folder"),
+        (
+            dict(profile="cpu", results_dir="/proc/forbidden"),
+            "parameter 'results_dir' must be a folder this process can write into or create (or None: write nothing)",
+        ),
+        (dict(profile="cpu", conditional=2), "parameter 'conditional' must be true/false"),
         (dict(profile="cpu", conditional=True, width=1), "must be >= 2 for the conditional model"),
     ],
 )
@@ -192,3 +196,52 @@ def test_atomic_writes_have_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_progress_bars_are_plain_text_outside_a_live_front_end():
+    import io
+
+    from gancosmo.progress import live_widget_frontend, progress_bar
+    from tqdm.std import tqdm as text_tqdm
+
+    assert not live_widget_frontend()  # pytest: no kernel
+    out = io.StringIO()
+    with progress_bar(5, "steps", file=out, mininterval=0) as bar:
+        for _ in range(5):
+            bar.update(1)
+    assert type(bar) is text_tqdm
+    assert out.getvalue().split("\r")[-1].startswith("steps: 100%") and "5/5" in out.getvalue()
+    assert progress_bar(3, "off", disable=True).disable
+
+
+def test_progress_bars_of_an_executed_notebook_end_at_their_final_state(tmp_path):
+    """Run by papermill (as the book's build and a re-runner do), the saved notebook shows 100%, not a widget at 0%."""
+    import re
+
+    import nbformat
+    import papermill
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = dict(name="python3", display_name="Python 3", language="python")
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import time\n"
+            "from gancosmo.progress import live_widget_frontend, progress_bar\n"
+            "print(live_widget_frontend())\n"
+            "with progress_bar(30, 'demo', mininterval=0) as bar:\n"
+            "    for _ in range(30):\n"
+            "        time.sleep(0.01)\n"
+            "        bar.update(1)\n"
+        )
+    ]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    out = papermill.execute_notebook(
+        str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False
+    )
+    outputs = out.cells[0].outputs
+    assert all(o["output_type"] == "stream" for o in outputs), "no widget may be displayed"
+    stdout = "".join(o["text"] for o in outputs if o["name"] == "stdout")
+    stderr = "".join(o["text"] for o in outputs if o["name"] == "stderr")
+    assert stdout.strip() == "False"
+    final = re.sub(r".*\r(?=[^\n])", "", stderr).strip()  # what a notebook viewer shows: the line after the last \r
+    assert final.startswith("demo: 100%") and "30/30" in final, final

@@ -11,19 +11,37 @@ with :func:`option` (what it accepts, in words for the reader), and a class attr
 checks every name and value (one sentence naming the parameter and what it accepts, before any
 work starts) and returns the profile's instance with the overrides applied. Cross-field rules
 go in the subclass's ``check()``.
+
+What papermill's command line sends is read as a person means it: ``-p conditional false`` (the
+string ``"false"``), ``-p conditional 0`` and ``False`` are all ``False``; ``-p device none`` (the
+string) is the field's own ``None`` where ``None`` is a value of the field (``nullable``, e.g.
+``device``: cuda when available), and the profile's value elsewhere. A ``results_dir`` is tried for
+writing before any work. :func:`require_training` refuses lengths that train nothing, and
+:func:`annotate_parameters_cell` writes the types ``papermill --help-notebook`` shows.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import typing
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .params import Param, ParameterError
+from .params import Param, ParameterError, parse_bool, parse_none
 
-__all__ = ["option", "ChapterConfig", "writable_folder", "parse_bool"]
+__all__ = [
+    "option",
+    "ChapterConfig",
+    "writable_folder",
+    "parse_bool",
+    "parse_none",
+    "generator_steps",
+    "require_training",
+    "annotate_parameters_cell",
+]
 
 
 def option(
@@ -37,12 +55,15 @@ def option(
     check=None,
     describe: str | None = None,
     nullable: bool = False,
+    none: str | None = None,
     default=dataclasses.MISSING,
 ):
     """A config field: what it accepts (bounds, choices, a check) and ``doc``, a short description.
 
     ``nullable`` means ``None`` is a legitimate value of the field itself (e.g. ``results_dir``,
-    ``device``), not only "keep the profile's value".
+    ``device``), not only "keep the profile's value"; ``none`` says what that ``None`` means, in
+    words for the messages (default: :attr:`ChapterConfig.NONE_MEANS`, else the ``(None: ...)``
+    phrase of ``doc``).
     """
     meta = dict(
         doc=doc,
@@ -54,17 +75,11 @@ def option(
         check=check,
         describe=describe,
         nullable=nullable,
+        none=none,
     )
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
-
-
-def parse_bool(value):
-    """``True``/``False``, or the strings ``true``/``false`` (any case) papermill passes from ``-p x false``."""
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return value
 
 
 def writable_folder(path) -> bool:
@@ -89,6 +104,64 @@ def writable_folder(path) -> bool:
         return False
 
 
+def generator_steps(epochs: float, n_train: int, batch_size: int, critic_steps: int = 1) -> int:
+    """Generator steps of ``epochs`` passes over ``n_train`` samples, counted as :class:`gancosmo.train.Trainer` does.
+
+    An epoch is ``n_train // batch_size`` full batches (an incomplete batch is dropped); a generator
+    step consumes ``critic_steps`` of them.
+    """
+    return int(epochs * (int(n_train) // int(batch_size))) // int(critic_steps)
+
+
+def require_training(
+    epochs: float,
+    n_train: int,
+    batch_size: int,
+    critic_steps: int = 1,
+    samples: str = "training samples",
+    epochs_name: str = "epochs",
+) -> int:
+    """The generator steps a chapter's training runs; :class:`ParameterError` when that is none.
+
+    For a configuration's ``check()``: a run that trains nothing would score the untrained network
+    as if it were the emulator.
+
+    Parameters
+    ----------
+    epochs : float
+        Passes over the training set (the value of the parameter ``epochs_name``).
+    n_train : int
+        Training samples (maps, volumes) the run sees; ``samples`` names them in the message.
+    batch_size, critic_steps : int
+        As the trainer uses them.
+
+    Returns
+    -------
+    int
+        Generator steps (at least 1).
+    """
+    batches = int(n_train) // int(batch_size)
+    if batches < 1:
+        raise ParameterError(
+            f"parameter 'batch_size' ({batch_size}) exceeds the {n_train} {samples}, so not one full batch "
+            f"exists and nothing would train; accepted is at most {n_train}."
+        )
+    steps = generator_steps(epochs, n_train, batch_size, critic_steps)
+    if steps < 1:
+        least = critic_steps / batches
+        raise ParameterError(
+            f"parameter {epochs_name!r} ({epochs!r}) gives 0 generator steps over {n_train} {samples} in "
+            f"batches of {batch_size}; accepted are at least {_round_up(least)} epochs (one step)."
+        )
+    return steps
+
+
+def _round_up(x: float, digits: int = 3) -> float:
+    """``x`` rounded up to ``digits`` significant digits (a printed minimum that is itself enough)."""
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(x)))
+    return math.ceil(x * scale - 1e-9) / scale
+
+
 def _kinds(hint) -> tuple:
     """Python types a field accepts, from its annotation (``X | None`` drops None)."""
     origin = typing.get_origin(hint)
@@ -103,11 +176,25 @@ def _kinds(hint) -> tuple:
     return (hint,)
 
 
+#: ``(None: ...)`` or ``; None: ...`` in a field's ``doc``: what None means for it.
+_DOC_NONE = re.compile(r"(?:^|[(;,]\s*)None: ([^;)]+)")
+
+
+def _type_name(kinds: tuple) -> str:
+    """The type papermill shows for a parameter (``list`` for tuples: papermill's YAML gives lists)."""
+    names = ["list" if k is tuple else k.__name__ for k in kinds]
+    return " or ".join(dict.fromkeys(names))
+
+
 @dataclasses.dataclass(frozen=True)
 class ChapterConfig:
     """Base class of the chapters' configurations; see the module docstring."""
 
     PROFILES: ClassVar[dict] = {}
+    #: What ``None`` means for nullable fields that every chapter shares (a field's ``option(none=...)`` wins).
+    NONE_MEANS: ClassVar[dict] = {"device": "cuda when available", "results_dir": "write nothing"}
+    #: Fields naming a folder the chapter writes into: tried for writing before any work.
+    WRITABLE_FOLDERS: ClassVar[tuple] = ("results_dir",)
 
     profile: str = dataclasses.field(metadata=dict(doc="the profile of the table this configuration starts from"))
 
@@ -119,16 +206,40 @@ class ChapterConfig:
 
     # ------------------------------------------------------------------ parameters
     @classmethod
+    def _fields(cls) -> dict[str, dataclasses.Field]:
+        return {f.name: f for f in dataclasses.fields(cls) if f.name != "profile"}
+
+    @classmethod
+    def is_nullable(cls, name: str) -> bool:
+        """True when ``None`` is a value of the field itself (not only "the profile's value")."""
+        return bool(cls._fields()[name].metadata.get("nullable"))
+
+    @classmethod
+    def none_means(cls, name: str) -> str | None:
+        """What ``None`` means for the nullable field ``name``, in words (None for the other fields).
+
+        From the field's ``option(none=...)``, else :attr:`NONE_MEANS`, else the ``(None: ...)``
+        phrase of its ``doc``, else ``"not set"``.
+        """
+        meta = cls._fields()[name].metadata
+        if not meta.get("nullable"):
+            return None
+        if meta.get("none"):
+            return meta["none"]
+        if name in cls.NONE_MEANS:
+            return cls.NONE_MEANS[name]
+        found = _DOC_NONE.search(meta.get("doc", ""))
+        return found.group(1).strip() if found else "not set"
+
+    @classmethod
     def parameter_spec(cls) -> dict[str, Param]:
-        """What each parameter of the chapter accepts (``None`` = the profile's value)."""
+        """What each parameter of the chapter accepts (``None``: the profile's value, or the field's own None)."""
         hints = typing.get_type_hints(cls)
         spec = {}
-        for f in dataclasses.fields(cls):
-            if f.name == "profile":
-                continue
+        for name, f in cls._fields().items():
             m = dict(f.metadata)
-            kinds = _kinds(hints[f.name])
-            spec[f.name] = Param(
+            kinds = _kinds(hints[name])
+            spec[name] = Param(
                 kinds if len(kinds) > 1 else kinds[0],
                 choices=m.get("choices"),
                 low=m.get("low"),
@@ -138,22 +249,59 @@ class ChapterConfig:
                 allow_none=True,
                 check=m.get("check"),
                 describe=m.get("describe"),
+                none_means=cls.none_means(name),
             )
         return spec
+
+    @classmethod
+    def papermill_types(cls) -> dict[str, str]:
+        """The type of each parameter as the parameters cell annotates it (``papermill --help-notebook`` shows it)."""
+        hints = typing.get_type_hints(cls)
+        return {"profile": "str"} | {name: _type_name(_kinds(hints[name])) for name in cls._fields()}
 
     @classmethod
     def profile_names(cls) -> tuple[str, ...]:
         return tuple(cls.PROFILES)
 
     @classmethod
+    def none_clause(cls, name: str, profile: str | None = None) -> str:
+        """What ``None`` means for parameter ``name``, in parentheses (with ``profile``'s value when given).
+
+        A field that is not nullable: ``None`` is the profile's value. A nullable one: ``None`` is
+        the field's own None (:meth:`none_means`) where the profile's value is None too; where it
+        is not, ``none`` (the word) is the field's None and ``None`` keeps the profile's value.
+        """
+        if profile is None:
+            held = [getattr(c, name) for c in cls.PROFILES.values()]
+            keep = "the profile's value"
+        else:
+            held = [getattr(cls.PROFILES[profile], name)]
+            keep = f"the {profile} profile's value {held[0]!r}"
+        if not cls.is_nullable(name):
+            return f"(or None: {keep})"
+        if all(v is None for v in held):
+            return f"(or None: {cls.none_means(name)})"
+        return f"(or none: {cls.none_means(name)}; None keeps {keep})"
+
+    @classmethod
+    def accepted_text(cls, name: str, profile: str | None = None) -> str:
+        """What parameter ``name`` accepts, ending with what ``None`` means for it (:meth:`none_clause`)."""
+        return f"{cls.parameter_spec()[name].accepted_values()} {cls.none_clause(name, profile)}"
+
+    @classmethod
     def from_parameters(cls, profile: str = "auto", **overrides):
-        """The ``profile``'s configuration with ``overrides`` applied (``None`` values keep the profile's).
+        """The ``profile``'s configuration with ``overrides`` applied.
+
+        ``None`` keeps the profile's value. The strings ``none``/``None`` set a nullable field to
+        its own None (and keep the profile's value of any other field); booleans accept
+        ``true``/``false``/``1``/``0`` as well as ``True``/``False``. A folder of
+        :attr:`WRITABLE_FOLDERS` is tried for writing.
 
         Raises
         ------
         ParameterError
-            For an unknown parameter name, a wrong type or value, or an unknown profile, with
-            one sentence naming it and what is accepted.
+            For an unknown parameter name, a wrong type or value, an unwritable folder or an
+            unknown profile, with one sentence naming it and what is accepted.
         """
         from .sims.suites import resolve_profile
 
@@ -175,24 +323,40 @@ class ChapterConfig:
                     f"unknown parameter {name!r}; this chapter accepts: {', '.join(['profile'] + sorted(spec))}."
                 )
         hints = typing.get_type_hints(cls)
+        base = cls.PROFILES[resolved]
         changes = {}
-        for name, value in overrides.items():
+        for name, given in overrides.items():
+            if given is None:
+                continue
+            value = parse_none(given, spec[name].choices)
             if value is None:
+                if cls.is_nullable(name):
+                    changes[name] = None
                 continue
             if bool in _kinds(hints[name]):
                 value = parse_bool(value)
             if isinstance(value, list):
                 value = tuple(value)
+            if name in cls.WRITABLE_FOLDERS:
+                cls._check_writable(name, value, resolved)
             if not spec[name].ok(value):
-                accepted = spec[name].accepted().replace(" (or None for the profile's value)", "")
-                raise ParameterError(
-                    f"parameter {name!r} must be {accepted} (or None: the {resolved} profile's value "
-                    f"{getattr(cls.PROFILES[resolved], name)!r}); got {value!r}."
-                )
+                raise ParameterError(f"parameter {name!r} must be {cls.accepted_text(name, resolved)}; got {value!r}.")
             if float in _kinds(hints[name]) and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             changes[name] = value
-        return dataclasses.replace(cls.PROFILES[resolved], **changes)
+        for name in cls.WRITABLE_FOLDERS:
+            if name in spec and name not in changes and getattr(base, name) is not None:
+                cls._check_writable(name, getattr(base, name), resolved)
+        return dataclasses.replace(base, **changes)
+
+    @classmethod
+    def _check_writable(cls, name: str, value, profile: str) -> None:
+        if isinstance(value, (str, os.PathLike)) and str(value).strip() and writable_folder(value):
+            return
+        raise ParameterError(
+            f"parameter {name!r} must be a folder this process can write into or create "
+            f"{cls.none_clause(name, profile)}; got {value!r}."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, JSON-ready (tuples become lists)."""
@@ -203,9 +367,23 @@ class ChapterConfig:
     @classmethod
     def describe_parameters(cls) -> str:
         """One line per parameter: name, what it accepts, description (for the chapter's text)."""
-        spec = cls.parameter_spec()
         return "\n".join(
-            f"- `{f.name}`: {f.metadata['doc']} ({spec[f.name].accepted()})"
-            for f in dataclasses.fields(cls)
-            if f.name in spec
+            f"- `{name}`: {f.metadata['doc']} ({cls.accepted_text(name)})" for name, f in cls._fields().items()
         )
+
+
+def annotate_parameters_cell(source: str, config: type[ChapterConfig]) -> str:
+    """``source`` (a parameters cell) with each parameter's type annotated, as ``papermill --help-notebook`` reads it.
+
+    ``seed = None  # ...`` becomes ``seed: int = None  # ...`` (papermill shows ``seed: int (default
+    None)``; without the annotation it shows ``Unknown type``). Lines already annotated, comments and
+    names that are not parameters of ``config`` are left as they are.
+    """
+    types = config.papermill_types()
+    out = []
+    for line in source.splitlines(keepends=True):
+        m = re.match(r"^(\w+)(\s*)=(?!=)", line)
+        if m and m.group(1) in types:
+            line = f"{m.group(1)}: {types[m.group(1)]} ={line[m.end() :]}"
+        out.append(line)
+    return "".join(out)

@@ -13,9 +13,44 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "validate", "collect", "ParameterError", "PROFILE_CHOICES"]
+__all__ = ["Param", "validate", "collect", "ParameterError", "PROFILE_CHOICES", "parse_bool", "parse_none"]
 
 PROFILE_CHOICES = ("auto", "smoke", "cpu", "gpu", "paper")
+
+#: What papermill passes for a boolean: ``-p x false`` arrives as the string ``"false"``, ``-p x 1`` as ``1``.
+TRUE_WORDS, FALSE_WORDS = ("true", "1"), ("false", "0")
+
+
+def parse_bool(value):
+    """``True``/``False`` for the booleans a command line writes, else ``value`` unchanged.
+
+    Accepted: ``True``/``False``, the integers ``1``/``0`` and the strings ``true``/``false``/``1``/``0``
+    (any case, surrounding blanks ignored). Anything else (``"yes"``, ``2``, ``0.5``) is returned as it
+    came, for the validation to refuse with its message.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return value
+
+
+def parse_none(value, choices=None):
+    """``None`` for the strings ``none``/``None`` (any case; ``-p x none`` on papermill's command line), else ``value``.
+
+    A field whose ``choices`` hold the word ``"none"`` keeps it as a string.
+    """
+    if isinstance(value, str) and value.strip().lower() == "none":
+        if choices is not None and any(isinstance(c, str) and c.lower() == "none" for c in choices):
+            return value
+        return None
+    return value
 
 
 class ParameterError(ValueError):
@@ -36,9 +71,12 @@ class Param:
     low, high : float, optional
         Inclusive bounds (``low_open``/``high_open`` make them strict).
     allow_none : bool
-        ``None`` is accepted (meaning "use the profile's value").
+        ``None`` is accepted (meaning "use the profile's value", unless ``none_means`` says otherwise).
     check : callable, optional
         Extra test returning ``True`` when the value is fine; ``describe`` then says what is accepted.
+    none_means : str, optional
+        What ``None`` means for this parameter, in words (e.g. ``"cuda when available"``); the text of
+        :meth:`accepted` then ends ``(or None: <none_means>)``.
     """
 
     kind: type | tuple = object
@@ -50,8 +88,17 @@ class Param:
     allow_none: bool = False
     check: Callable[[Any], bool] | None = None
     describe: str | None = None
+    none_means: str | None = None
 
     def accepted(self) -> str:
+        """What the parameter accepts, in words, including what ``None`` means when it is accepted."""
+        text = self.accepted_values()
+        if not self.allow_none:
+            return text
+        return text + (f" (or None: {self.none_means})" if self.none_means else " (or None for the profile's value)")
+
+    def accepted_values(self) -> str:
+        """What the parameter accepts besides ``None``, in words."""
         if self.describe:
             return self.describe
         if self.choices is not None:
@@ -72,7 +119,7 @@ class Param:
                 lo = "" if self.low is None else f"{self.low} <{'' if self.low_open else '='} "
                 hi = "" if self.high is None else f" <{'' if self.high_open else '='} {self.high}"
                 text += f" with {lo}value{hi}"
-        return text + (" (or None for the profile's value)" if self.allow_none else "")
+        return text
 
     def ok(self, value) -> bool:
         if value is None:

@@ -277,7 +277,7 @@ def score(
     emulator, null : mapping
         Feature sets of at least ``splits.n`` emulator and null samples (the first ``n`` are used).
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     n = splits.n
     if _size(real) != len(splits.parents):
@@ -293,7 +293,8 @@ def score(
     ours, ours_arr = _scalars(compare(real_a, subset(emulator, np.arange(n))))
     null_s, null_arr = ({}, {}) if null is None else _scalars(compare(real_a, subset(null, np.arange(n))))
     values, ref_arr = [], {}
-    for i, (a, b) in enumerate(tqdm(splits.draws[1:], desc=desc, disable=not progress)):
+    bar = progress_bar(splits.n_splits, desc, disable=not progress, iterable=splits.draws[1:])
+    for i, (a, b) in enumerate(bar):
         s, arr = _scalars(compare(subset(real, a), subset(real, b)))
         values.append(s)
         if i == 0:

@@ -716,7 +716,7 @@ class Trainer:
         CheckpointError
             ``resume`` names a file that does not verify, or no checkpoint of ``out_dir`` does.
         """
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
         cfg = self.config
         if resume:
@@ -730,8 +730,8 @@ class Trainer:
             )
         )
         total = self.total_steps if stop_at is None else min(self.total_steps, stop_at)
-        bar = tqdm(
-            total=self.total_steps, initial=self.step, desc="train", disable=not (cfg.progress and self.dist.is_main)
+        bar = progress_bar(
+            self.total_steps, "train", disable=not (cfg.progress and self.dist.is_main), initial=self.step
         )
         check_every = 1 if self.device.type == "cpu" else cfg.log_every
         try:
