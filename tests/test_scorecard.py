@@ -135,3 +135,38 @@ def test_scorecard_page_renders_tables(tmp_path):
     for _, _, rows in found:
         for r in rows:
             assert f'id="row-{r.key}"' in html
+
+
+def test_scorecard_page_states_each_run_and_marks_older_code(tmp_path):
+    """Every table of the page says its commit, profile and seeds; those from changed chapter code carry the warning."""
+    import nbformat
+    from gancosmo.scorecard import provenance_sentence, stale_results
+    from nbclient import NotebookClient
+
+    nb_path = tmp_path / "scorecard.ipynb"
+    jupytext = Path(sys.executable).with_name("jupytext")
+    subprocess.run(
+        [str(jupytext), "--quiet", "--to", "ipynb", "-o", str(nb_path), str(ROOT / "book" / "scorecard.md")], check=True
+    )
+    nb = nbformat.read(nb_path, as_version=4)
+    NotebookClient(nb, kernel_name="python3", timeout=300).execute()
+    text = "".join(
+        o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    found = collect_scorecards()
+    stale = dict(stale_results())
+    n_stale = sum(path in stale for path, _, _ in found)
+    if found:
+        share = "All" if n_stale == len(found) else f"{n_stale} of the"
+        expected = (
+            f"{share} {len(found)} scorecards below come from older chapter code."
+            if n_stale
+            else f"All {len(found)} scorecards below come from the chapters' current code."
+        )
+        assert expected in text
+    assert text.count("from older chapter code\n") == n_stale
+    assert text.count("Warning: this chapter's code has changed since that run") == n_stale
+    for path, meta, _ in found:
+        sentence = provenance_sentence(meta, stale=path in stale, profile=meta["profile"], subject="These committed")
+        assert sentence in text, path
+        assert f"commit {meta['git_commit'][:10]}" in sentence and f"profile {meta['profile']}" in sentence

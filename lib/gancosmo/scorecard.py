@@ -10,6 +10,13 @@ sample sizes and notes. A scorecard file holds ``schema``, ``meta`` (profile, gi
 seeds, ``n_splits``, ``resolved_max``, ``scored_max``, sizes, timings) and ``rows``; it is
 written atomically (temp file + rename) and read back as :class:`Row` objects.
 
+Provenance: :data:`CHAPTER_CODE` lists, per chapter, the repository files whose content
+determines its results; :func:`code_hash` hashes them and :func:`config_hash` hashes a
+chapter's configuration. :func:`save_chapter_results` records both in ``meta`` beside the
+commit, :func:`stale_results` lists the committed results whose chapter code has changed
+since, and :func:`provenance_text` says in one sentence (plus a warning when stale) which run
+a page's committed numbers come from.
+
 Example
 -------
 >>> rows = [Row("pixel_ks_p", "KS p-value, pixel intensities", paper="> 0.999", ours=0.41, reference=0.37,
@@ -20,10 +27,12 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +51,15 @@ __all__ = [
     "find_row",
     "format_html",
     "ScorecardTable",
+    "CHAPTER_CODE",
+    "code_hash",
+    "config_hash",
+    "chapter_provenance",
+    "git_commit",
+    "committed_result_path",
+    "stale_results",
+    "provenance_sentence",
+    "provenance_text",
 ]
 
 SCHEMA_VERSION = 2
@@ -302,7 +320,14 @@ def collect_scorecards(root: str | Path | None = None) -> list[tuple[Path, dict,
 
 
 def save_chapter_results(
-    results_dir: str | Path, paper: str, profile: str, rows: Iterable[Row], meta: dict, figures: dict, dpi: int = 90
+    results_dir: str | Path,
+    paper: str,
+    profile: str,
+    rows: Iterable[Row],
+    meta: dict,
+    figures: dict,
+    dpi: int = 90,
+    config=None,
 ) -> Path:
     """Write a chapter's ``scorecard_{paper}_{profile}.json`` and its figures ``{name}_{profile}.png``.
 
@@ -311,9 +336,16 @@ def save_chapter_results(
     results_dir : path
         Folder (created when missing), e.g. ``results/p1``.
     paper : str
-        Short key of the paper (``"p1"``).
+        Short key of the paper (``"p1"``), a key of :data:`CHAPTER_CODE`.
+    meta : dict
+        The run's metadata (profile, ``git_commit``, seeds, ...). It is written with
+        ``code_hash`` (:func:`code_hash` of ``paper``; None where the chapter's code files are
+        not all present), ``config_hash`` when ``config`` is given, and ``git_commit``
+        (:func:`git_commit`) when ``meta`` has none; the caller's dict is not changed.
     figures : dict
         ``name -> matplotlib Figure``.
+    config : dataclass instance or mapping, optional
+        The chapter's configuration (e.g. ``P1Config``), hashed by :func:`config_hash`.
 
     Returns
     -------
@@ -323,6 +355,7 @@ def save_chapter_results(
     """
     out = Path(results_dir)
     out.mkdir(parents=True, exist_ok=True)
+    meta = {"git_commit": git_commit(), **meta, **chapter_provenance(paper, config)}
     path = write_scorecard(out / f"scorecard_{paper}_{profile}.json", list(rows), meta)
     for name, figure in figures.items():
         target = out / f"{name}_{profile}.png"
@@ -331,3 +364,410 @@ def save_chapter_results(
         tmp.replace(target)
     print(f"wrote {path.name} and {len(figures)} figures to {out}")
     return path
+
+
+# -------------------------------------------------------------------------- provenance
+_NOTEBOOK = {
+    "simulations": "notebooks/00_simulations.py",
+    "p1": "notebooks/01_cosmogan.py",
+    "p2": "notebooks/02_conditional_massmaps.py",
+    "p3": "notebooks/03_3d_gan.py",
+}
+
+# The simulated data every chapter trains and scores on: cosmology (P_lin, growth, distances,
+# n(z)), initial conditions, particle mesh, lensing and the named suites built from them.
+_DATA_CODE = (
+    "lib/gancosmo/cosmology.py",
+    "lib/gancosmo/sims/initial_conditions.py",
+    "lib/gancosmo/sims/lensing.py",
+    "lib/gancosmo/sims/mesh.py",
+    "lib/gancosmo/sims/pm.py",
+    "lib/gancosmo/sims/suites.py",
+)
+
+# Every statistic of the package (chapters call them through ``gancosmo.stats`` and the
+# protocol; ``stats/chapter.py`` drives the statistics chapter only and is left out).
+_STATS_CODE = (
+    "lib/gancosmo/stats/_utils.py",
+    "lib/gancosmo/stats/bispectrum.py",
+    "lib/gancosmo/stats/bispectrum3d.py",
+    "lib/gancosmo/stats/compare.py",
+    "lib/gancosmo/stats/fields.py",
+    "lib/gancosmo/stats/histograms.py",
+    "lib/gancosmo/stats/minkowski.py",
+    "lib/gancosmo/stats/peaks.py",
+    "lib/gancosmo/stats/power.py",
+    "lib/gancosmo/stats/similarity.py",
+)
+
+# The shared protocol: splits, real-vs-real bands, binned comparisons, the lognormal null.
+_PROTOCOL_CODE = (
+    "lib/gancosmo/evaluation/binned.py",
+    "lib/gancosmo/evaluation/protocol.py",
+    "lib/gancosmo/evaluation/sampling.py",
+)
+
+# One GAN training loop: steps, losses, batch order, optimisers and schedules, model selection.
+# (Checkpoints, logging and multi-process plumbing do not change what a run computes.)
+_TRAINING_CODE = (
+    "lib/gancosmo/train/data.py",
+    "lib/gancosmo/train/loop.py",
+    "lib/gancosmo/train/losses.py",
+    "lib/gancosmo/train/schedules.py",
+    "lib/gancosmo/train/selection.py",
+)
+
+CHAPTER_CODE: dict[str, tuple[str, ...]] = {
+    # Chapter 00, the simulator: validation against pyccl, the suites' resolution and nulls
+    # (sims/fidelity.py, which scores with the protocol and the statistics), speed tables.
+    "simulations": tuple(
+        sorted(
+            {
+                _NOTEBOOK["simulations"],
+                *_DATA_CODE,
+                "lib/gancosmo/sims/kids450_grid.csv",
+                "lib/gancosmo/sims/validation.py",
+                "lib/gancosmo/sims/fidelity.py",
+                *_STATS_CODE,
+                *_PROTOCOL_CODE,
+                "lib/gancosmo/viz/common.py",
+                "lib/gancosmo/viz/simulations.py",
+            }
+        )
+    ),
+    # P1 (CosmoGAN): maps of one cosmology, the constant intensity scale, P1's networks and
+    # recipe with chi-squared model selection, the resolved ell (sims/fidelity.py).
+    "p1": tuple(
+        sorted(
+            {
+                _NOTEBOOK["p1"],
+                "lib/gancosmo/evaluation/p1.py",
+                "lib/gancosmo/models/cosmogan.py",
+                "lib/gancosmo/viz/common.py",
+                "lib/gancosmo/viz/cosmogan.py",
+                "lib/gancosmo/data/intensity.py",
+                "lib/gancosmo/sims/fidelity.py",
+                *_DATA_CODE,
+                *_TRAINING_CODE,
+                *_PROTOCOL_CODE,
+                *_STATS_CODE,
+            }
+        )
+    ),
+    # P2 (conditional mass maps): the KiDS-450 grid of 57 cosmologies (the CSV shipped with the
+    # package), dihedral augmentations, the conditional GAN and the cosmology regressor. The P2
+    # explorer (viz/widgets.py) is shown on the page but writes no result, so it is left out.
+    "p2": tuple(
+        sorted(
+            {
+                _NOTEBOOK["p2"],
+                "lib/gancosmo/evaluation/p2.py",
+                "lib/gancosmo/models/conditional.py",
+                "lib/gancosmo/models/regressor.py",
+                "lib/gancosmo/viz/common.py",
+                "lib/gancosmo/viz/p2.py",
+                "lib/gancosmo/data/augment.py",
+                "lib/gancosmo/data/intensity.py",
+                "lib/gancosmo/sims/fidelity.py",
+                "lib/gancosmo/sims/kids450_grid.csv",
+                *_DATA_CODE,
+                *_TRAINING_CODE,
+                *_PROTOCOL_CODE,
+                *_STATS_CODE,
+            }
+        )
+    ),
+    # P3 (3D GAN): density cubes, the kappa scaling, octahedral augmentations, the 3D DCGAN and
+    # its latent priors; the resolved k comes from sims/validation.py's measured P(k).
+    "p3": tuple(
+        sorted(
+            {
+                _NOTEBOOK["p3"],
+                "lib/gancosmo/evaluation/p3.py",
+                "lib/gancosmo/models/dcgan3d.py",
+                "lib/gancosmo/models/priors.py",
+                "lib/gancosmo/viz/common.py",
+                "lib/gancosmo/viz/p3.py",
+                "lib/gancosmo/data/augment.py",
+                "lib/gancosmo/data/transforms.py",
+                "lib/gancosmo/sims/validation.py",
+                *_DATA_CODE,
+                *_TRAINING_CODE,
+                *_PROTOCOL_CODE,
+                *_STATS_CODE,
+            }
+        )
+    ),
+}
+"""Per chapter (paper key, or ``"simulations"`` for chapter 00), the repository files, relative
+to the repository root, whose content determines the chapter's results. Listed one by one so
+that a new module joins a chapter's code only when someone adds it here."""
+
+# Which committed files hold a chapter's results, inside ``results/<chapter>/``.
+_RESULT_PATTERNS = {
+    "simulations": ("validation_*.json", "suites_*.json"),
+    "p1": ("scorecard_p1_*.json",),
+    "p2": ("scorecard_p2_*.json",),
+    "p3": ("scorecard_p3_*.json",),
+}
+
+
+def git_commit(root: str | Path | None = None) -> str:
+    """``git rev-parse HEAD`` of the checkout (default: the one holding this module), or ``"unknown"``."""
+    import subprocess
+
+    root = Path(root) if root is not None else _repository_root()
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+
+
+def _repository_root() -> Path:
+    """The folder holding ``lib/gancosmo`` (the checkout this module is imported from)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _check_paper(paper: str) -> None:
+    if paper not in CHAPTER_CODE:
+        raise ValueError(f"paper must be one of {', '.join(sorted(CHAPTER_CODE))}, got {paper!r}.")
+
+
+def code_hash(paper: str, root: str | Path | None = None) -> str:
+    """The sha256 (hex) of the files of :data:`CHAPTER_CODE` ``[paper]``.
+
+    Each file contributes its path relative to the repository and its bytes with CRLF line
+    ends turned into LF, in sorted order of the paths, so the hash is the same on every
+    checkout of the same code and changes when any of those files does.
+
+    Parameters
+    ----------
+    paper : str
+        ``"p1"``, ``"p2"``, ``"p3"`` or ``"simulations"``.
+    root : path, optional
+        Repository root to read the files from (default: the checkout holding this module).
+
+    Raises
+    ------
+    FileNotFoundError
+        When one of the chapter's files is missing under ``root``.
+    """
+    _check_paper(paper)
+    root = Path(root) if root is not None else _repository_root()
+    digest = hashlib.sha256()
+    for relative in sorted(CHAPTER_CODE[paper]):
+        path = root / relative
+        if not path.is_file():
+            raise FileNotFoundError(f"{relative}, part of the code of chapter {paper!r}, is missing under {root}.")
+        content = path.read_bytes().replace(b"\r\n", b"\n")
+        digest.update(f"{relative}\n{len(content)}\n".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def config_hash(config) -> str:
+    """The sha256 (hex) of a chapter configuration as canonical JSON (sorted keys, ``default=str``).
+
+    Parameters
+    ----------
+    config : dataclass instance or mapping
+        A chapter configuration (e.g. ``P1Config``; read with :func:`dataclasses.asdict`) or a
+        dict of its fields.
+    """
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        fields = dataclasses.asdict(config)
+    elif isinstance(config, Mapping):
+        fields = dict(config)
+    else:
+        raise TypeError(f"config must be a dataclass instance or a mapping, got {type(config).__name__}.")
+    text = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def chapter_provenance(paper: str, config=None, root: str | Path | None = None) -> dict:
+    """``{"code_hash": ..., "config_hash": ...}`` to record in a chapter's results.
+
+    ``code_hash`` is :func:`code_hash` of ``paper``, or None where the chapter's code files are
+    not all present (the package used outside a checkout); ``config_hash`` is there only when
+    ``config`` is given. Chapter 00 adds these (and :func:`git_commit`) to its
+    ``validation_{profile}.json`` and ``suites_{profile}.json``.
+    """
+    try:
+        provenance = dict(code_hash=code_hash(paper, root))
+    except FileNotFoundError:
+        provenance = dict(code_hash=None)
+    if config is not None:
+        provenance["config_hash"] = config_hash(config)
+    return provenance
+
+
+def committed_result_path(paper: str, profile: str, root: str | Path | None = None) -> Path:
+    """Where a chapter's committed result of ``profile`` lives: ``<root>/<paper>/scorecard_<paper>_<profile>.json``.
+
+    Chapter 00 (``"simulations"``) keeps ``<root>/simulations/validation_<profile>.json``.
+    ``root`` defaults to the committed ``results/``.
+    """
+    from .paths import committed_results
+
+    _check_paper(paper)
+    root = Path(root) if root is not None else committed_results()
+    name = f"validation_{profile}.json" if paper == "simulations" else f"scorecard_{paper}_{profile}.json"
+    return root / paper / name
+
+
+def _result_meta(path: Path) -> dict:
+    """A result file's metadata: a scorecard's ``meta``, else the file's top-level fields."""
+    payload = json.loads(Path(path).read_text())
+    if not isinstance(payload, dict):
+        return {}
+    meta = payload.get("meta", payload)
+    return meta if isinstance(meta, dict) else {}
+
+
+def _short_commit(meta: dict) -> str | None:
+    """The first 10 characters of the recorded ``git_commit``, or None where none is recorded."""
+    commit = meta.get("git_commit")
+    if not commit or commit == "unknown":
+        return None
+    return str(commit)[:10]
+
+
+def _stale_reason(paper: str, meta: dict, current: str | None) -> str | None:
+    """Why a result with ``meta`` is stale against the chapter's current code hash, or None."""
+    commit = _short_commit(meta)
+    run = f"commit {commit}" if commit else "commit not recorded"
+    recorded = meta.get("code_hash")
+    if not recorded:
+        return f"produced by older chapter code ({run}), recorded before code hashes were kept"
+    if current is None:
+        return f"produced by chapter code ({run}) that cannot be checked: the chapter's files are missing"
+    if recorded != current:
+        return f"produced by older chapter code ({run}): the chapter's code has changed since"
+    return None
+
+
+def stale_results(root: str | Path | None = None, code_root: str | Path | None = None) -> list[tuple[Path, str]]:
+    """Committed results whose chapter code has changed since they were produced.
+
+    A result is every ``<root>/<paper>/scorecard_<paper>_*.json`` of the papers of
+    :data:`CHAPTER_CODE`, and chapter 00's ``<root>/simulations/validation_*.json`` and
+    ``suites_*.json``. It is stale when its metadata lacks ``code_hash`` or its ``code_hash``
+    differs from :func:`code_hash` of its chapter now.
+
+    Parameters
+    ----------
+    root : path, optional
+        The results folder (default: the committed ``results/``).
+    code_root : path, optional
+        Repository root whose code is current (default: the checkout holding this module).
+
+    Returns
+    -------
+    list of (Path, str)
+        ``(path, reason)`` sorted by path; ``reason`` is one sentence, e.g. "produced by older
+        chapter code (commit 4fa78fa882): the chapter's code has changed since".
+    """
+    from .paths import committed_results
+
+    root = Path(root) if root is not None else committed_results()
+    stale = []
+    for paper, patterns in _RESULT_PATTERNS.items():
+        paths = sorted({p for pattern in patterns for p in (root / paper).glob(pattern) if p.is_file()})
+        if not paths:
+            continue
+        current = chapter_provenance(paper, root=code_root)["code_hash"]
+        for path in paths:
+            try:
+                meta = _result_meta(path)
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+                stale.append((path, f"not readable as JSON ({error}), so its provenance is unknown"))
+                continue
+            reason = _stale_reason(paper, meta, current)
+            if reason is not None:
+                stale.append((path, reason))
+    return sorted(stale)
+
+
+def _seeds_text(seeds) -> str:
+    if seeds is None:
+        return "seeds not recorded"
+    if isinstance(seeds, Mapping):
+        return "seeds " + ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in seeds.items())
+    if isinstance(seeds, (list, tuple)):
+        return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(s) for s in seeds)
+    return f"seed {seeds}"
+
+
+def _steps_text(meta: dict) -> str | None:
+    """The run's training steps from its metadata, in words, or None where none are recorded.
+
+    Read from ``steps`` (a number or ``{label: number}``), ``train_steps``, ``training.steps``
+    or ``train.<model>.steps``, the first present.
+    """
+    steps = meta.get("steps", meta.get("train_steps"))
+    if steps is None and isinstance(meta.get("training"), Mapping):
+        steps = meta["training"].get("steps")
+    if steps is None and isinstance(meta.get("train"), Mapping):
+        per_model = {k: v["steps"] for k, v in meta["train"].items() if isinstance(v, Mapping) and "steps" in v}
+        steps = per_model or None
+    if steps is None:
+        return None
+    if isinstance(steps, Mapping):
+        return "training steps " + ", ".join(f"{v} ({k})" for k, v in steps.items())
+    return f"{steps} training steps"
+
+
+_STALE_WARNING = (
+    "Warning: this chapter's code has changed since that run, so these numbers may differ from what a re-run gives."
+)
+
+
+def provenance_sentence(
+    meta: dict, stale: bool = False, profile: str | None = None, subject: str = "This page's committed"
+) -> str:
+    """One sentence on the run a result's ``meta`` comes from, plus a warning sentence when ``stale``.
+
+    "This page's committed cpu results come from commit 4fa78fa882, profile cpu, seeds split 0,
+    networks 0, 1920 training steps." ``subject`` replaces "This page's committed" (e.g.
+    "These committed" under a table, "This run's" for the run a page just made). The words are
+    the reader's: no file names.
+    """
+    profile = profile or meta.get("profile") or "unnamed"
+    commit = _short_commit(meta)
+    origin = f"commit {commit}" if commit else "an unrecorded commit"
+    parts = [origin, f"profile {meta.get('profile', profile)}", _seeds_text(meta.get("seeds", meta.get("seed")))]
+    steps = _steps_text(meta)
+    if steps:
+        parts.append(steps)
+    text = f"{subject} {profile} results come from " + ", ".join(parts) + "."
+    return f"{text} {_STALE_WARNING}" if stale else text
+
+
+def provenance_text(
+    paper: str, profile: str, root: str | Path | None = None, code_root: str | Path | None = None
+) -> str:
+    """One sentence for a chapter's page on the run its committed ``profile`` results come from.
+
+    "This page's committed {profile} results come from commit X, profile P, seeds S" (and the
+    training steps when recorded), followed by a warning sentence when the chapter's code has
+    changed since that run (see :func:`stale_results`).
+
+    Parameters
+    ----------
+    paper : str
+        ``"p1"``, ``"p2"``, ``"p3"`` or ``"simulations"``.
+    profile : str
+        The profile of the committed results (e.g. ``"cpu"``).
+    root, code_root : path, optional
+        As in :func:`stale_results`.
+    """
+    path = committed_result_path(paper, profile, root)
+    if not path.is_file():
+        return f"No {profile} results of this chapter are stored with the book yet."
+    try:
+        meta = _result_meta(path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return f"The stored {profile} results of this chapter cannot be read, so where they come from is unknown."
+    current = chapter_provenance(paper, root=code_root)["code_hash"]
+    return provenance_sentence(meta, stale=_stale_reason(paper, meta, current) is not None, profile=profile)
