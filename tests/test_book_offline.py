@@ -12,23 +12,22 @@ not built here (its chapters execute for many minutes).
   left in the text) and the widget must render from its saved state.
 
 Chromium is driven over the Chrome DevTools Protocol with tornado's websocket client (a Jupyter
-dependency). Skipped when chromium is absent, unless GANCOSMO_REQUIRE_BROWSER=1.
+dependency), through ``browser.py`` beside this file. Skipped when chromium is absent, unless
+GANCOSMO_REQUIRE_BROWSER=1.
 """
 
 import asyncio
 import html.parser
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from browser import CDP, chromium_page, find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,18 +54,6 @@ s(x) &= \frac{2x}{x + a} - 1
 RAW_TEX = ("$", r"\frac", r"\(", r"\[", r"\begin", r"\kappa", r"\nabla", r"\mathbf")
 
 EXTERNAL = re.compile(r"^(https?:)?//", re.IGNORECASE)
-
-
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("GANCOSMO_REQUIRE_BROWSER") == "1":
-        pytest.fail("GANCOSMO_REQUIRE_BROWSER=1 but no chromium was found; run `make browser`.")
-    pytest.skip(
-        "chromium is not installed (run `make browser`); set GANCOSMO_REQUIRE_BROWSER=1 to make this a failure."
-    )
 
 
 @pytest.fixture(scope="module")
@@ -164,41 +151,6 @@ def test_mathjax_and_widget_scripts_are_served_from_the_build(offline_book):
     assert '"application/vnd.jupyter.widget-state+json"' in (offline_book / "widgets.html").read_text()
 
 
-class _CDP:
-    """A minimal Chrome DevTools Protocol client that keeps every event it receives."""
-
-    def __init__(self, ws):
-        self.ws, self.n, self.events = ws, 0, []
-
-    async def call(self, method, **params):
-        self.n += 1
-        await self.ws.write_message(json.dumps(dict(id=self.n, method=method, params=params)))
-        while True:
-            msg = await asyncio.wait_for(self.ws.read_message(), 30)
-            if msg is None:
-                raise RuntimeError("the DevTools websocket closed")
-            data = json.loads(msg)
-            if data.get("id") == self.n:
-                if "error" in data:
-                    raise RuntimeError(f"{method}: {data['error']}")
-                return data.get("result", {})
-            if "method" in data:
-                self.events.append(data)
-
-    async def js(self, expr, await_promise=False):
-        r = await self.call("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=await_promise)
-        if "exceptionDetails" in r:
-            raise RuntimeError(f"{expr}: {r['exceptionDetails']}")
-        return r["result"].get("value")
-
-    async def wait_for(self, expr, seconds):
-        for _ in range(int(seconds * 10)):
-            if await self.js(expr):
-                return True
-            await asyncio.sleep(0.1)
-        return False
-
-
 # null on a page that loads no MathJax (Sphinx adds it only to pages with math), true once it has typeset
 TYPESET = """(async () => {
   if (!document.querySelector('script[src*="mathjax"]')) return null;
@@ -235,10 +187,7 @@ PAGE_FACTS = """(() => {
 
 
 async def _visit(ws_url, urls):
-    from tornado.websocket import websocket_connect
-
-    ws = await websocket_connect(ws_url, max_message_size=64 * 2**20)
-    cdp = _CDP(ws)
+    cdp = await CDP.connect(ws_url, reply_timeout=30)
     await cdp.call("Network.enable")
     await cdp.call("Page.enable")
     facts = {}
@@ -251,7 +200,7 @@ async def _visit(ws_url, urls):
             await cdp.wait_for("document.querySelectorAll('.widget-subarea').length > 0", 30)
         await asyncio.sleep(0.5)  # late requests (fonts) settle
         facts[name] = {**await cdp.js(PAGE_FACTS), "typeset": typeset}
-    ws.close()
+    cdp.close()
     requests = [e["params"]["request"]["url"] for e in cdp.events if e["method"] == "Network.requestWillBeSent"]
     failed = [e["params"] for e in cdp.events if e["method"] == "Network.loadingFailed"]
     by_id = {e["params"]["requestId"]: e["params"]["request"]["url"] for e in cdp.events if "request" in e["params"]}
@@ -259,47 +208,21 @@ async def _visit(ws_url, urls):
     return facts, requests, failed
 
 
+#: Chromium's flags for the offline test: no network at all (every host name is unresolvable and every
+#: connection goes to a closed port), no background requests of its own, and file: pages that may load files.
+OFFLINE_FLAGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--allow-file-access-from-files",
+)
+
+
 def _browse_offline(chromium, profile, urls):
     """Open ``urls`` (name -> file URL) in headless Chromium with no network; return facts, requests, failures."""
-    proc = subprocess.Popen(
-        [
-            chromium,
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            # no network at all: every host name is unresolvable and every connection goes to a closed port
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--proxy-server=http://127.0.0.1:9",
-            "--allow-file-access-from-files",
-            "--remote-debugging-port=0",
-            "--remote-allow-origins=*",
-            f"--user-data-dir={profile}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.exists() and port_file.read_text().strip():
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("chromium did not open its DevTools port within 30 s")
-        port = int(port_file.read_text().split()[0])
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
+    with chromium_page(chromium, profile, OFFLINE_FLAGS) as ws_url:
         return asyncio.run(_visit(ws_url, urls))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _network_problems(requests, failed):
@@ -308,7 +231,7 @@ def _network_problems(requests, failed):
 
 
 def test_math_and_widgets_render_in_chromium_with_no_network(offline_book, tmp_path):
-    chromium = _chromium()
+    chromium = find_chromium()
     urls = {name: (offline_book / f"{name}.html").as_uri() for name in ("math", "widgets")}
     facts, requests, failed = _browse_offline(chromium, tmp_path / "profile", urls)
 
@@ -345,7 +268,7 @@ def test_built_book_renders_math_on_every_page_with_no_network(tmp_path):
     html_root = Path(os.environ.get("GANCOSMO_BOOK_HTML", ROOT / "_build" / "html"))
     if not (html_root / "book" / "intro.html").exists():
         pytest.skip(f"no built book under {html_root} (it is made by `make book`); the small book above is checked")
-    chromium = _chromium()
+    chromium = find_chromium()
     pages = _toc_pages()
     urls = {page: (html_root / f"{page}.html").as_uri() for page in pages}
     facts, requests, failed = _browse_offline(chromium, tmp_path / "profile", urls)

@@ -113,22 +113,30 @@ def test_committed_scorecards_are_schema_2_with_verdicts_and_consistent_bands():
                 assert r.band[0] <= r.reference <= r.band[1], (path, r.key)
 
 
-def test_scorecard_page_renders_tables(tmp_path):
-    """Execute book/scorecard.md as the book does: every committed scorecard becomes an HTML table."""
+@pytest.fixture(scope="module")
+def scorecard_page(tmp_path_factory):
+    """book/scorecard.md converted by jupytext and executed as the book does; return the executed notebook."""
     import nbformat
     from nbclient import NotebookClient
 
-    nb_path = tmp_path / "scorecard.ipynb"
+    nb_path = tmp_path_factory.mktemp("scorecard_page") / "scorecard.ipynb"
     jupytext = Path(sys.executable).with_name("jupytext")
     subprocess.run(
         [str(jupytext), "--quiet", "--to", "ipynb", "-o", str(nb_path), str(ROOT / "book" / "scorecard.md")], check=True
     )
     nb = nbformat.read(nb_path, as_version=4)
     NotebookClient(nb, kernel_name="python3", timeout=300).execute()
-    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    text = "".join(
-        o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-    )
+    return nb
+
+
+def _outputs(nb, mime: str) -> str:
+    """The ``mime`` data of every output of ``nb``'s code cells, joined in order."""
+    return "".join(o.get("data", {}).get(mime, "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_scorecard_page_renders_tables(scorecard_page):
+    """Execute book/scorecard.md as the book does: every committed scorecard becomes an HTML table."""
+    html, text = _outputs(scorecard_page, "text/html"), _outputs(scorecard_page, "text/markdown")
     found = collect_scorecards()
     assert html.count('<table class="scorecard">') == len(found)
     assert "shared/" not in text and "shared/" not in html
@@ -137,22 +145,11 @@ def test_scorecard_page_renders_tables(tmp_path):
             assert f'id="row-{r.key}"' in html
 
 
-def test_scorecard_page_states_each_run_and_marks_older_code(tmp_path):
+def test_scorecard_page_states_each_run_and_marks_older_code(scorecard_page):
     """Every table of the page says its commit, profile and seeds; those from changed chapter code carry the warning."""
-    import nbformat
     from gancosmo.scorecard import provenance_sentence, stale_results
-    from nbclient import NotebookClient
 
-    nb_path = tmp_path / "scorecard.ipynb"
-    jupytext = Path(sys.executable).with_name("jupytext")
-    subprocess.run(
-        [str(jupytext), "--quiet", "--to", "ipynb", "-o", str(nb_path), str(ROOT / "book" / "scorecard.md")], check=True
-    )
-    nb = nbformat.read(nb_path, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=300).execute()
-    text = "".join(
-        o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-    )
+    text = _outputs(scorecard_page, "text/markdown")
     found = collect_scorecards()
     stale = dict(stale_results())
     n_stale = sum(path in stale for path, _, _ in found)

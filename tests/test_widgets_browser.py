@@ -6,26 +6,23 @@ output, the HTML written by :func:`gancosmo.viz.widgets.static_explorer_html` fo
 random-weight conditional generator: the same route the chapter's output takes into the
 rendered book (no kernel, no network, no CDN). Chromium
 is driven over the Chrome DevTools Protocol with tornado's websocket client (a Jupyter
-dependency already installed). Skipped when chromium is absent, unless GANCOSMO_REQUIRE_BROWSER=1.
+dependency already installed), through ``browser.py`` beside this file. Skipped when chromium is
+absent, unless GANCOSMO_REQUIRE_BROWSER=1.
 The tests above the browser one need no browser.
 """
 
 import asyncio
 import base64
 import io
-import json
-import os
-import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 import torch
+from browser import CDP, chromium_page, find_chromium
 from gancosmo.data.intensity import ConstantScale
 from gancosmo.evaluation.sampling import TorchEmulator
 from gancosmo.models.conditional import conditional_gan
@@ -156,18 +153,6 @@ def test_live_explorer_starts_at_the_parameters_given():
     assert s_om.max >= 0.6 and s_s8.max >= 1.5 and s_seed.max - s_seed.min == 99
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("GANCOSMO_REQUIRE_BROWSER") == "1":
-        pytest.fail("GANCOSMO_REQUIRE_BROWSER=1 but no chromium was found; run `make browser`.")
-    pytest.skip(
-        "chromium is not installed (run `make browser`); set GANCOSMO_REQUIRE_BROWSER=1 to make this a failure."
-    )
-
-
 def _page(tmp_path):
     om, s8 = hull_grid(_training_points(), 3, 3, through=START[:2])
     snippet = static_explorer_html(_panel(), om, s8, [0, 1], progress=False, start=START)
@@ -204,42 +189,15 @@ def _page(tmp_path):
     return page
 
 
-class _CDP:
-    def __init__(self, ws):
-        self.ws, self.n = ws, 0
-
-    async def call(self, method, **params):
-        self.n += 1
-        await self.ws.write_message(json.dumps(dict(id=self.n, method=method, params=params)))
-        while True:
-            msg = await asyncio.wait_for(self.ws.read_message(), 20)
-            if msg is None:
-                raise RuntimeError("the DevTools websocket closed")
-            data = json.loads(msg)
-            if data.get("id") == self.n:
-                if "error" in data:
-                    raise RuntimeError(f"{method}: {data['error']}")
-                return data.get("result", {})
-
-    async def js(self, expr):
-        r = await self.call("Runtime.evaluate", expression=expr, returnByValue=True)
-        return r["result"].get("value")
-
-
 async def _drive(ws_url, url):
-    from tornado.websocket import websocket_connect
-
-    ws = await websocket_connect(ws_url, max_message_size=64 * 2**20)
-    cdp = _CDP(ws)
+    cdp = await CDP.connect(ws_url, reply_timeout=20)
     await cdp.call("Page.enable")
     await cdp.call("Page.navigate", url=url)
-    for _ in range(100):
-        if await cdp.js(
-            "document.readyState === 'complete' && !!document.querySelector('img[data-role=view]') "
-            "&& document.querySelector('img[data-role=view]').complete"
-        ):
-            break
-        await asyncio.sleep(0.1)
+    await cdp.wait_for(
+        "document.readyState === 'complete' && !!document.querySelector('img[data-role=view]') "
+        "&& document.querySelector('img[data-role=view]').complete",
+        10,
+    )
     results = []
     n = await cdp.js("document.querySelectorAll('input[type=range]').length")
     start = await cdp.js("Array.from(document.querySelectorAll('span[data-value]')).map(s => s.textContent)")
@@ -261,47 +219,15 @@ async def _drive(ws_url, url):
         value_after = await cdp.js(f"document.querySelectorAll('input[type=range]')[{d}].value")
         width = await cdp.js("document.querySelector('img[data-role=view]').naturalWidth")
         results.append((value_before, value_after, before, after, width))
-    ws.close()
+    cdp.close()
     return n, start, results
 
 
 def test_static_explorer_sliders_change_the_map_in_chromium(tmp_path):
-    chromium = _chromium()
+    chromium = find_chromium()
     page = _page(tmp_path)
-    profile = tmp_path / "profile"
-    proc = subprocess.Popen(
-        [
-            chromium,
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--remote-debugging-port=0",
-            "--remote-allow-origins=*",
-            f"--user-data-dir={profile}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.exists() and port_file.read_text().strip():
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("chromium did not open its DevTools port within 30 s")
-        port = int(port_file.read_text().split()[0])
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
+    with chromium_page(chromium, tmp_path / "profile") as ws_url:
         n, start, results = asyncio.run(_drive(ws_url, page.as_uri()))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     assert n == 3, "the explorer must show three sliders (Omega_m, sigma_8, seed)"
     assert start == ["0.300", "0.800", "0"], f"the explorer must start at {START}, it showed {start}"
     for d, (v0, v1, before, after, width) in enumerate(results):
