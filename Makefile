@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: venv data book test lint oracle notebooks clean browser
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV)/etc/ipython/ipython_kernel_config.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[book,test]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gancosmo)" >/dev/null
 	touch $@
+
+# The kernels listen on 127.0.0.1 only: their plain-TCP notice is dropped (see the file).
+$(VENV)/etc/ipython/ipython_kernel_config.py: .ci/ipython_kernel_config.py $(VENV)/.installed
+	install -D -m 644 $< $@
 
 # Pre-generate the embedded data sets the default-profile chapters read (cached, checksummed).
 data: venv

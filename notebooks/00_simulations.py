@@ -49,13 +49,13 @@
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
-seed = None  # first seed of the validation runs (None: from the profile, 0)
-n_steps = None  # PM time steps of the validation runs (None: from the profile)
-device = None  # "cpu" or "cuda" (None: cuda when available)
-data_source = None  # "simulated" (the book's suites) or "published" (the papers' data, needs network); None: simulated
-run_timing = None  # measure the simulator's speed in this run (None: true)
-results_dir = None  # folder to write the validation metrics (JSON) and figures (PNG) into, or None
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, cpu-long, gpu, paper
+seed: int = None  # first seed of the validation runs (None: from the profile, 0)
+n_steps: int = None  # PM time steps of the validation runs (None: from the profile)
+device: str = None  # "cpu" or "cuda" (None: cuda when available)
+data_source: str = None  # "simulated" (the book's suites) or "published" (the papers' data, online) (None: simulated)
+run_timing: bool = None  # measure the simulator's speed in this run (None: true)
+results_dir: str = None  # folder to write the validation metrics (JSON) and figures (PNG) into, or None
 
 # %% tags=["hide-input"]
 # Validate the parameters: a wrong name, type or range stops here with one clear sentence.
@@ -73,6 +73,8 @@ import numpy as np
 import torch
 from gancosmo.cosmology import Cosmology
 from gancosmo.paths import committed_results
+from gancosmo.scorecard import chapter_provenance, git_commit, provenance_text
+from gancosmo.sims import fidelity as F
 from gancosmo.sims import suites as S
 from gancosmo.sims import validation as V
 from gancosmo.viz import simulations as VS
@@ -110,9 +112,13 @@ print(V.background_table(cosmo_p1, [0.0, 0.5, 1.0, 2.0, 3.0]))
 # so a seed gives the same universe on every device) and coloured by the linear power
 # spectrum at $z=0$. Particles start from a lattice displaced by second-order Lagrangian
 # perturbation theory (2LPT),
-# $$\mathbf x = \mathbf q + D_1\boldsymbol\Psi_1 + D_2\boldsymbol\Psi_2,\qquad
+#
+# $$
+# \mathbf x = \mathbf q + D_1\boldsymbol\Psi_1 + D_2\boldsymbol\Psi_2,\qquad
 # \boldsymbol\Psi_1=-\nabla\phi_1,\ \nabla^2\phi_1=\delta_L,\qquad
-# \boldsymbol\Psi_2=\nabla\phi_2,\ \nabla^2\phi_2=\sum_{i<j}(\phi_{1,ii}\phi_{1,jj}-\phi_{1,ij}^2),$$
+# \boldsymbol\Psi_2=\nabla\phi_2,\ \nabla^2\phi_2=\sum_{i<j}(\phi_{1,ii}\phi_{1,jj}-\phi_{1,ij}^2),
+# $$
+#
 # with $D_2\simeq-\tfrac37 D_1^2\,\Omega_m(a)^{-1/143}$, at $z_{\rm init}=9$.
 #
 # **Time stepping.** With the canonical momentum $\mathbf p=a^3E(a)\,d\mathbf x/da$
@@ -121,8 +127,12 @@ print(V.background_table(cosmo_p1, [0.0, 0.5, 1.0, 2.0, 3.0]))
 # Like FastPM (Feng et al. 2016), the kick and drift factors assume that within a step the
 # momentum grows like the linear-theory momentum $g_p=a^3E\,dD/da$ and the position like
 # $D$:
-# $$\Delta\mathbf x=\mathbf p(a_c)\,\frac{D(a_1)-D(a_0)}{g_p(a_c)},\qquad
-# \Delta\mathbf p=\mathbf F(a_c)\,\frac{g_p(a_1)-g_p(a_0)}{\tfrac32\Omega_m D(a_c)},$$
+#
+# $$
+# \Delta\mathbf x=\mathbf p(a_c)\,\frac{D(a_1)-D(a_0)}{g_p(a_c)},\qquad
+# \Delta\mathbf p=\mathbf F(a_c)\,\frac{g_p(a_1)-g_p(a_0)}{\tfrac32\Omega_m D(a_c)},
+# $$
+#
 # so large scales grow exactly as linear theory whatever the number of steps (we use 10-30
 # steps linear in $a$).
 #
@@ -134,8 +144,9 @@ print(V.background_table(cosmo_p1, [0.0, 0.5, 1.0, 2.0, 3.0]))
 # displacement with a kink, which couples modes even in the linear regime.
 #
 # **What we measure.** `run_pm(cosmo, box_size, n_particles, redshifts, seed)` returns, at each
-# requested redshift, the density $1+\delta$ painted on the particle lattice (mean 1) and the
-# particle counts per voxel (P4's raw data). Outputs between two steps are drifted there.
+# requested redshift, the density $1+\delta$ painted on the particle lattice (mean 1; or on a
+# coarser grid, `density_grid`) and the particle counts per voxel (P4's raw data). Outputs
+# between two steps are drifted there.
 #
 # **What differs from the papers' simulators.** P1-P5 used tree or tree-PM codes (GADGET-2,
 # L-PICOLA and others) with much higher force resolution. A PM code has force resolution of
@@ -167,10 +178,16 @@ plt.show()
 metrics["pk"], text = V.pk_summary(pk_results, n, box)
 print(text)
 
+# %%
+print(V.pk_shape_text(pk_results, k_nyq))
+
 # %% [markdown]
-# Large scales follow linear theory and halofit; the PM spectrum falls below halofit towards
-# the Nyquist frequency of the particle grid, where the force resolution runs out. The
-# low-$k$ bins scatter around the theory by cosmic variance: a few modes per bin.
+# Large scales follow linear theory and halofit. Towards the Nyquist frequency $k_{\rm Ny}$ of
+# the particle grid two effects compete: the force resolution runs out (less power), while the
+# discreteness of the particles and the aliasing of the painting add power; the numbers above
+# say which one wins at each redshift for this run. The low-$k$ bins scatter around the theory
+# by cosmic variance: a few modes per bin. This is why every suite below keeps its scored
+# scales well inside $k_{\rm Ny}$.
 #
 # **A finer force mesh.** With `force_factor=2` the force is computed on a mesh twice finer
 # than the particle lattice. Done naively this breaks linear growth: the mesh then resolves the
@@ -192,7 +209,8 @@ print(text)
 # ## 4. Validation: linear growth
 # Because each run keeps its seed, the ratio of large-scale power at two redshifts cancels
 # cosmic variance and should equal $(D(z)/D(z_{\rm ref}))^2$. The test suite requires 3% at
-# $k<0.06\,h$/Mpc between $z=0$ and $z=3$. What remains is mode coupling: at $z=0$ even the
+# $k<0.06\,h$/Mpc between $z=0$ and $z=3$ (for 64$^3$ particles in 256 Mpc/$h$; the reference run on
+# a GPU in section 8 is compared with the same 3%). What remains is mode coupling: at $z=0$ even the
 # largest modes of a 256 Mpc/$h$ box are a few per cent non-linear (halofit itself predicts
 # $P_{\rm hf}/P_{\rm lin}\approx0.98$ at $k\approx0.04$), and with a handful of modes per bin that
 # coupling is random from seed to seed.
@@ -210,11 +228,16 @@ print(text)
 # ## 5. Born lensing: convergence maps
 # The line of sight to the sources is cut into slabs half a box thick. For each slab a PM
 # snapshot is taken at the slab's redshift, and its particles are projected onto six possible
-# planes (three axes, two halves of the box). Every map draws, independently for every plane,
-# one of these projections, one of the eight symmetries of the square and a random periodic
+# planes (three axes, two halves of the box): each particle belongs to one slab, and its
+# transverse position is painted in 2D. Every map draws, independently for every plane, one
+# of these projections, one of the eight symmetries of the square and a random periodic
 # shift, then sums the planes with the Born lensing weight
-# $$\kappa(\boldsymbol\theta)=\sum_i\tfrac32\Omega_m\left(\frac{H_0}{c}\right)^2(1+z_i)\,\chi_i\,q(\chi_i)\,\Sigma_i(\chi_i\boldsymbol\theta),
-# \qquad q(\chi)=\Big\langle 1-\frac{\chi}{\chi_s}\Big\rangle_{n(z_s)},$$
+#
+# $$
+# \kappa(\boldsymbol\theta)=\sum_i\tfrac32\Omega_m\left(\frac{H_0}{c}\right)^2(1+z_i)\,\chi_i\,q(\chi_i)\,\Sigma_i(\chi_i\boldsymbol\theta),
+# \qquad q(\chi)=\Big\langle 1-\frac{\chi}{\chi_s}\Big\rangle_{n(z_s)},
+# $$
+#
 # where $\Sigma_i$ is the overdensity integrated through the slab. This is what the ray-tracing
 # suites of P1 and P2 did, minus the deflection of the rays (post-Born corrections are below
 # a per cent of $C_\ell$ at these scales).
@@ -224,11 +247,19 @@ print(text)
 # $n(z)\propto z^2\exp[-(z/0.5)^{1.5}]$ (mean redshift 0.75), close to that sample but not its
 # exact histogram.
 #
-# **Resolution.** The maps resolve $C_\ell$ up to about $\ell_{\max}\approx k_{\rm Ny}\,\chi/2$ of
-# the lensing kernel's peak: for 128$^3$ particles in 256 Mpc/$h$ at $z_s=1$, $\ell_{\max}\approx1000$.
-# The test suite requires the mean $C_\ell$ within 25% of pyccl's Limber integral for
-# $200\le\ell\le1000$ at that resolution, and the ratio $C_\ell(\sigma_8=0.9)/C_\ell(\sigma_8=0.7)$ within
-# 10% of pyccl's.
+# **Anti-aliasing.** A map samples each plane at its pixel centres. Before that, every plane
+# loses its transverse modes beyond the map's pixel Nyquist frequency at the plane's distance,
+# $|k_x|,|k_y|>(\pi/\theta_{\rm pix})/\chi_i$, and beyond 1.5 times the particles' Nyquist
+# frequency: without the first cut, the small-scale power of the distant planes folds onto the
+# map's multipoles and $C_\ell$ rises towards the map's Nyquist multipole (by 2x over
+# 7 arcmin pixels); without the second, the near planes add the particle lattice's own
+# pattern and its discreteness noise (an excess that grows as $\sigma_8$ falls).
+#
+# **Resolution.** A map resolves $C_\ell$ as far as the particle mesh resolves $P(k)$ along the
+# line of sight. The printout gives, per curve, the largest $\ell$ up to which the mean
+# $C_\ell$ stays within 20% of pyccl's Limber integral. The test suite requires, at 128$^3$
+# particles in 256 Mpc/$h$, the mean $C_\ell$ within 25% of pyccl's for $200\le\ell\le1000$, and
+# the ratio $C_\ell(\sigma_8=0.9)/C_\ell(\sigma_8=0.7)$ within 10% of pyccl's.
 
 # %%
 lens = cfg.lensing
@@ -254,17 +285,26 @@ plt.show()
 # KiDS-450-like maps, P4's cubes), through checksummed downloads; in any script,
 # `load_suite(name, source="published")` does the same.
 #
-# | suite | paper | what | our sizes (cpu / gpu / paper profile) |
-# |---|---|---|---|
-# | `p1` | CosmoGAN | 256$^2$ convergence maps of 0.87$^\circ$ at $z_s=1$ | 256 / 8192 / 200,000 maps |
-# | `p2` | conditional GAN | 128$^2$ maps of 5$^\circ$, 57 ($\Omega_m,\sigma_8$) | 32 / 1000 / 12,000 maps per cosmology |
-# | `p3` | 3D GAN | 64$^3$ sub-volumes, 7 redshifts | 16 / 1024 / 16,384 sub-volumes |
-# | `p4` | scalable 3D GAN | particle counts, $z=0$ | 4 64$^3$ / 30 128$^3$ / 30 256$^3$ cubes |
-# | `p5` | GAN autoencoder (3D set) | smoothed log slab histograms | 48 / 6,912 / 8,991 crops of 128$^2$ |
-# | `p5_2d` | GAN autoencoder (2D set) | native 2D PM densities | 64 / 1000 / 1000 runs of 256$^2$ / 256$^2$ / 512$^2$ |
+# The sizes of every suite per profile (`gancosmo.sims.suites.SIZES`) are printed below. The
+# `cpu` and `cpu-long` profiles share one recipe per suite (resolution, pixel or cell, field or
+# box) and differ only in how many samples they draw, from other seeds: the quick `cpu` run of a
+# chapter can score the emulator trained at `cpu-long` on fresh data.
 #
-# This chapter generates P2 for four cosmologies only (the grid's centre
-# and three edges); the P2 chapter generates the full grid.
+# **Reduced scale.** The papers' pixels and cells are finer than any particle mesh on two
+# cores resolves: P1's maps have 0.2 arcmin pixels (multipoles up to $\ell\approx52{,}000$), P2's
+# 2.3 arcmin ($\ell\approx4{,}600$), P3's cells are 1 Mpc ($k\approx3\,h$/Mpc). Below `paper`,
+# the suites keep each paper's cosmology, sources and field or cube geometry, and coarsen the
+# pixels over a larger field (P1: 64$^2$ pixels of 11 arcmin over 12$^\circ$; P2: 32$^2$ pixels over
+# P2's 5$^\circ$) or the cells (P3: 2 Mpc/$h$), so that every scale the chapters score, up to the
+# Nyquist frequency of the pixels or cells, is resolved: a fair reduced-scale reproduction,
+# not a claim about P1's arcminute scales. P4's voxels keep P4's size (500/256 Mpc/$h$) and its
+# 64 particles per voxel; the cubes have fewer voxels.
+#
+# This chapter generates P2 for five cosmologies only (the grid's centre and corners); the P2
+# chapter generates the full grid.
+
+# %%
+print(F.sizes_table())
 
 # %%
 suites, text = V.load_book_suites(profile, data_source, device)
@@ -292,6 +332,32 @@ fig_3d, fig_2d = VS.p5_galleries(suites["p5"], suites["p5_2d"])
 plt.show()
 
 # %% [markdown]
+# ### Do the suites carry the physics the chapters score?
+# For each suite that a chapter scores, the table gives the largest scale up to which its mean
+# spectrum lies within 20% of pyccl's halofit (`resolved_max`: $\ell$ for maps, Limber; $k$ in
+# $h$/Mpc for cubes, from twice the fundamental mode, worst over P2's five cosmologies and P3's
+# redshifts 0, 1 and 3), the largest scale the chapters score (`scored_max`: the Nyquist
+# frequency of the pixels or cells), how long the suite took to generate, and whether the
+# data differ from a lognormal field with the same power spectrum and one-point variance
+# (`gancosmo.sims.fidelity`): the null's $\chi^2$/dof against held-out real samples beside the
+# upper end of the same statistic over 39 real-vs-real splits, for the one-point PDF, peak
+# counts and Minkowski functionals (maps) or the voxel PDF and the reduced bispectrum (cubes).
+# Where the null is not distinguished, that statistic cannot show that an emulator learned
+# more than a lognormal field.
+
+# %%
+entries = [F.measure_suite(name, profile, device=device) for name in F.MEASURED_SUITES]
+metrics["suites"], text = F.suites_table(entries)
+print(text)
+provenance = dict(git_commit=git_commit(), **chapter_provenance("simulations", cfg))
+written = F.write_suites_json(results_dir, profile, entries, provenance=provenance)
+if written:
+    print(written)
+for other in ("cpu", "cpu-long", "gpu"):
+    if other != profile:
+        print(f"\nstored measurement of the {other} suites:\n" + F.committed_suites_text(other))
+
+# %% [markdown]
 # ## 7. Speed
 # The table times full simulations in this run (2LPT, the steps and one output), and lists
 # how long each suite took to generate when it was built (read from its cache metadata).
@@ -302,6 +368,7 @@ plt.show()
 rows = V.speed_rows(cosmo, cfg.timing_particles, run_timing, lens, lens_seconds, suites, profile, device)
 metrics["speed"], text = V.speed_table(rows)
 print(text)
+metrics.update(git_commit=git_commit(), **chapter_provenance("simulations", cfg))
 written = V.write_results(results_dir, profile, metrics, figures)
 if written:
     print(written)
@@ -319,6 +386,7 @@ from IPython.display import Image, display
 committed = committed_results() / "simulations"
 gpu_json = committed / "validation_gpu.json"
 if gpu_json.exists():
+    print(provenance_text("simulations", "gpu"))
     print(V.reference_summary(json.loads(gpu_json.read_text())))
     for name in ("pk_validation", "growth_check", "cl_validation", "lensing_maps"):
         png = committed / f"{name}_gpu.png"
@@ -329,15 +397,17 @@ else:
 
 # %% [markdown]
 # ## Summary
-# - The PM code reproduces linear growth exactly in the linear regime and pyccl's halofit
-#   $P(k)$ to better than 15% up to a quarter of the particle Nyquist frequency; beyond, a PM
-#   code lacks small-scale power, and every figure says which resolution it shows.
-# - Born convergence maps built from PM lens planes match pyccl's Limber $C_\ell$ within 25%
-#   up to a resolution-dependent $\ell_{\max}$ (1000 for 128$^3$ particles in 256 Mpc/$h$),
-#   and respond to $\sigma_8$ as theory says.
-# - Every data set the five papers used has a simulated counterpart here, cached and
-#   checksummed, at a size chosen by the profile.
-#
+# The particle mesh reproduces linear growth in the linear regime and pyccl's halofit $P(k)$ up
+# to a fraction of the particle Nyquist frequency; beyond, a PM code lacks small-scale power, and
+# every figure says which resolution it shows. Born convergence maps built from its lens planes
+# follow pyccl's Limber $C_\ell$ up to a resolution-dependent multipole and respond to $\sigma_8$
+# as theory says. Every suite a chapter scores is checked against the scales that chapter
+# scores and against a lognormal field. This run's numbers:
+
+# %%
+print(V.chapter_summary(metrics))
+
+# %% [markdown]
 # ## What to read next
 # - [The statistics](00_statistics.ipynb): how the book compares generated and simulated data.
 # - Later chapters train the papers' GANs on these suites.

@@ -51,14 +51,14 @@
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
-seed = None  # seed of every random field in this chapter (None: from the profile, 0)
-n_maps = None  # maps per sample (None: from the profile)
-n_pix = None  # map side in pixels (None: from the profile)
-n_cubes = None  # cubes per sample (None: from the profile)
-n_mesh = None  # cube side in voxels (None: from the profile)
-device = None  # "cpu" or "cuda" (None: cuda when available)
-run_benchmark = None  # time ours against the references in this run (None: true)
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
+seed: int = None  # seed of every random field in this chapter (None: from the profile, 0)
+n_maps: int = None  # maps per sample (None: from the profile)
+n_pix: int = None  # map side in pixels (None: from the profile)
+n_cubes: int = None  # cubes per sample (None: from the profile)
+n_mesh: int = None  # cube side in voxels (None: from the profile)
+device: str = None  # "cpu" or "cuda" (None: cuda when available)
+run_benchmark: bool = None  # time ours against the references in this run (None: true)
 
 # %% tags=["hide-input"]
 # Validate the parameters: a wrong name, type or range stops here with one clear sentence.

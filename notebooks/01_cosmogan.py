@@ -56,18 +56,18 @@
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
-seed = None  # seed of the split, the networks, the training run and the evaluation draws (None: the profile's, 0)
-epochs = None  # training epochs (None: from the profile; P1: 47, the generator chosen over the last 2)
-batch_size = None  # maps per batch (None: from the profile; P1: 64)
-label_flip = None  # probability that a discriminator batch has its real/fake labels swapped (None: P1's 0.01)
-loss = None  # "bce" (P1's non-saturating cross-entropy) or "wgan-gp" (None: "bce")
-lr = None  # Adam learning rate of both networks (None: P1's 2e-4)
-beta1 = None  # Adam beta1 (None: P1's 0.5)
-intensity_scale = None  # the networks see the maps times this; generated maps are divided by it (None: profile; P1: 1)
-n_generate = None  # maps on each side of every comparison: GAN set, test A, test B (None: from the profile)
-device = None  # "cpu" or "cuda" (None: cuda when available)
-results_dir = None  # folder to write scorecard_p1_{profile}.json and the figures (PNG) into, or None
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
+seed: int = None  # seed of the split, the networks, the training run and the evaluation draws (None: the profile's, 0)
+epochs: float = None  # training epochs (None: from the profile; P1: 47, the generator chosen over the last 2)
+batch_size: int = None  # maps per batch (None: from the profile; P1: 64)
+label_flip: float = None  # probability that a discriminator batch has its real/fake labels swapped (None: P1's 0.01)
+loss: str = None  # "bce" (P1's non-saturating cross-entropy) or "wgan-gp" (None: "bce")
+lr: float = None  # Adam learning rate of both networks (None: P1's 2e-4)
+beta1: float = None  # Adam beta1 (None: P1's 0.5)
+intensity_scale: float = None  # networks see the maps times this; generated maps are divided by it (P1: 1)
+n_generate: int = None  # maps on each side of every comparison: GAN set, test A, test B (None: from the profile)
+device: str = None  # "cpu" or "cuda" (None: cuda when available)
+results_dir: str = None  # folder to write scorecard_p1_{profile}.json and the figures (PNG) into, or None
 
 # %% tags=["hide-input"]
 # Validate the parameters (any field of P1Config may be given): a wrong name, type or range stops here.
@@ -81,7 +81,7 @@ import time
 
 import torch
 from gancosmo.evaluation import p1 as E
-from gancosmo.scorecard import ScorecardTable, save_chapter_results
+from gancosmo.scorecard import ScorecardTable, provenance_sentence, save_chapter_results
 from gancosmo.viz import cosmogan as V
 from gancosmo.viz.common import show_figures_inline
 from IPython.display import Markdown, display
@@ -101,16 +101,21 @@ figures = {}
 # sample of real maps. P1 used the maps as they are, with no normalisation, under the
 # generator's tanh output.
 #
-# The book's P1 suite makes maps of the same geometry and cosmology with its particle-mesh
-# simulator and Born lensing ([The simulator](00_simulations.ipynb)). Each 256$^2$ map views
-# lens planes of a periodic box through a field smaller than the box, so the maps are *not*
-# periodic. With `smoke` and `cpu` the network is smaller: its maps are 64$^2$ pixels, and
-# each 256$^2$ map is cut into 16 non-overlapping tiles *after* the split. Tiling keeps the
-# pixel scale, hence the physics per pixel, and shrinks the field to a quarter of the side,
-# so the lowest multipole rises fourfold.
+# The book's P1 suite makes maps of P1's cosmology and source plane with its particle-mesh
+# simulator and Born lensing ([The simulator](00_simulations.ipynb)). P1's 0.2 arcmin pixels
+# reach multipoles near $\ell\approx52{,}000$, far beyond what a particle mesh on two cores
+# resolves. Below `paper` the suite therefore coarsens the pixels over a larger field: at `cpu`
+# (and `cpu-long`, the same recipe with more maps) 64$^2$ pixels of 11 arcmin over 12 deg, whose
+# multipoles up to the Nyquist frequency lie within 20% of pyccl's halofit Limber spectrum
+# (chapter 00 measures it). This is a reduced-scale reproduction: the same network family and
+# training procedure on maps whose every scale the simulation resolves, not a test of P1's
+# arcminute scales. Each map views lens planes of a periodic box through a field smaller
+# than the box's replicas, so the maps are *not* periodic. With a `map_size` below the
+# suite's pixels, each suite map is cut into non-overlapping tiles *after* the split; tiling
+# keeps the pixel scale and shrinks the field, so the lowest multipole rises.
 #
 # **Parents.** Tiles of one map share its structure, and maps of one simulation share its
-# large-scale modes. The split is therefore made by *parent*: the parent is the 256$^2$ map at
+# large-scale modes. The split is therefore made by *parent*: the parent is the suite map at
 # `smoke`, `cpu` and `gpu`, whose suites hold too few simulations to deal whole simulations
 # into training, development, test A and test B; the `paper` profile's 1000 simulations allow
 # the simulation itself as the parent (`parent="simulation"`). With parent maps, test A, test
@@ -119,13 +124,11 @@ figures = {}
 # auxiliary set probed; our test B takes the auxiliary set's place. Training gets 62.5% of the
 # parents, development 12.5% (model selection only), the test pool 25%.
 #
-# **Resolution.** The data resolve small scales only as far as the simulation does. We compare
-# the mean $C_\ell$ of the training maps with pyccl's halofit Limber prediction and call
-# *resolved* the multipoles up to the last one where the simulated spectrum is still at least
-# half the theory's (`resolved_max`, in the scorecard's `meta`). The C_ell rows use every mode
-# up to the tiles' Nyquist multipole (`scored_max`), and two rows repeat the test on the
-# resolved modes alone. Above `resolved_max` the rows still test whether the GAN reproduces
-# the simulated maps, but no longer what a finer simulation, or the sky, would show there.
+# **Resolution.** We compare the mean $C_\ell$ of the training maps with pyccl's halofit Limber
+# prediction and call *resolved* the multipoles up to the last one, from twice the
+# fundamental, where the simulated spectrum stays within 20% of the theory's
+# (`resolved_max`, in the scorecard's `meta`). The C_ell rows use every mode up to the maps'
+# Nyquist multipole (`scored_max`), and two rows repeat the test on the resolved modes alone.
 
 # %%
 data = E.load_data(cfg)
@@ -162,8 +165,8 @@ print(f"discriminator: {counts['discriminator']:,} parameters (Table 2: 4.4M)")
 # 819K, 205K and 1601 for the transposed convolutions, plus the BatchNorm scales), but those
 # rows add up to 12.8M, not the 12.3M printed as the table's total: an arithmetic slip in the
 # paper. The discriminator's 4.4M agrees. The `smoke` and `cpu` profiles keep the layout and
-# shrink the width (`base_filters`) and the map side (`map_size`); `gpu` and `paper` train the
-# full networks on full 256$^2$ maps.
+# shrink the width (`base_filters`) and the map side (`map_size`); `gpu` trains the full width
+# on 128$^2$ maps, `paper` the full networks on P1's 256$^2$ maps.
 
 # %% [markdown]
 # ## 3. Training with P1's recipe
@@ -350,7 +353,8 @@ display(ev.table("generation_speed", "generator_parameters", "discriminator_para
 display(ScorecardTable(ev.rows, caption=f"P1 scorecard, profile {cfg.profile}"))
 meta = E.run_meta(cfg, data, training, ev, chapter_seconds=time.perf_counter() - t_start)
 if cfg.results_dir is not None:
-    save_chapter_results(cfg.results_dir, "p1", cfg.profile, ev.rows, meta, figures, dpi=90)
+    save_chapter_results(cfg.results_dir, "p1", cfg.profile, ev.rows, meta, figures, dpi=90, config=cfg)
+display(Markdown(provenance_sentence(meta, subject="This run's")))
 display(Markdown(E.timing_markdown(meta)))
 
 # %% [markdown]

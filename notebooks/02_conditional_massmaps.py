@@ -60,37 +60,37 @@
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
-seed = None  # seed of the splits, the weights, the training run and the evaluation latents (profile: 0)
-conditioning = None  # "paper" (Eq. 2 as printed) or "code" (the authors' released code)
-gp_form = None  # gradient penalty: "paper" mean((|grad| - 1)^2) or "code" (sum |grad|^2 / batch - 1)^2
-fid_formula = None  # "p2_text" (Eq. 5 as printed) or "frechet" (the usual Frechet distance, the authors' code)
-maps_per_cosmology = None  # simulated maps per cosmology (P2: 12000)
-n_particles = None  # particles per side of each PM simulation (a power of two)
-n_steps = None  # PM time steps
-box_size = None  # PM box side in Mpc/h
-n_sims = None  # PM simulations per cosmology (the maps' parents when there are several)
-n_train_cosmologies = None  # training cosmologies simulated (None: the profile's; set: these plus models A-D only)
-train_fraction = None  # fraction of each cosmology's parents dealt to train
-dev_fraction = None  # fraction dealt to dev (the regressor's early stopping); the rest is test
-width = None  # channels of the networks' thinnest layer (Table A1: 32)
-regressor_width = None  # the regressor's width (Table A2: 32)
-epochs = None  # GAN epochs (P2: 40); setting it alone trains by epochs
-max_steps = None  # GAN generator steps (None: from the profile)
-batch_size = None  # maps per batch (P2: 64)
-critic_steps = None  # critic updates per generator update (P2: 5)
-lr = None  # RMSprop learning rate of both networks (P2: 1e-5)
-regressor_epochs = None  # regressor epochs (P2: 20)
-regressor_lr = None  # regressor Adam learning rate (P2: 3e-5)
-n_eval = None  # maps per side of every comparison, as many for the GAN as for test A and B (None: the most the test pool allows)
-n_splits = None  # random parent-level real-vs-real splits per cosmology (at least 20; profile: 39)
-n_scored_training = None  # training cosmologies scored besides the test ones (None: the profile's)
-n_latent_grid = None  # side of Fig. 4's grid of cosmologies
-explorer_grid = None  # static explorer views: [Omega_m values, sigma_8 values, seeds]
-explore_omega_m = None  # starting Omega_m of the live explorer (outside the trained range is allowed, and flagged)
-explore_sigma8 = None  # starting sigma_8 of the live explorer
-device = None  # "cpu" or "cuda" (None: cuda when available)
-results_dir = None  # folder for scorecard_p2_{profile}.json and the figures (PNG), or None
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
+seed: int = None  # seed of the splits, the weights, the training run and the evaluation latents (profile: 0)
+conditioning: str = None  # "paper" (Eq. 2 as printed) or "code" (the authors' released code)
+gp_form: str = None  # gradient penalty: "paper" mean((|grad| - 1)^2) or "code" (sum |grad|^2 / batch - 1)^2
+fid_formula: str = None  # "p2_text" (Eq. 5 as printed) or "frechet" (the usual Frechet distance, the authors' code)
+maps_per_cosmology: int = None  # simulated maps per cosmology (P2: 12000)
+n_particles: int = None  # particles per side of each PM simulation (a power of two)
+n_steps: int = None  # PM time steps
+box_size: float = None  # PM box side in Mpc/h
+n_sims: int = None  # PM simulations per cosmology (the maps' parents when there are several)
+n_train_cosmologies: int = None  # training cosmologies simulated (None: the profile's; set: these plus models A-D only)
+train_fraction: float = None  # fraction of each cosmology's parents dealt to train
+dev_fraction: float = None  # fraction dealt to dev (the regressor's early stopping); the rest is test
+width: int = None  # channels of the networks' thinnest layer (Table A1: 32)
+regressor_width: int = None  # the regressor's width (Table A2: 32)
+epochs: float = None  # GAN epochs (P2: 40); setting it alone trains by epochs
+max_steps: int = None  # GAN generator steps (None: from the profile)
+batch_size: int = None  # maps per batch (P2: 64)
+critic_steps: int = None  # critic updates per generator update (P2: 5)
+lr: float = None  # RMSprop learning rate of both networks (P2: 1e-5)
+regressor_epochs: float = None  # regressor epochs (P2: 20)
+regressor_lr: float = None  # regressor Adam learning rate (P2: 3e-5)
+n_eval: int = None  # maps per side of every comparison, as many for the GAN as for test A and B (None: the most the test pool allows)
+n_splits: int = None  # random parent-level real-vs-real splits per cosmology (at least 20; profile: 39)
+n_scored_training: int = None  # training cosmologies scored besides the test ones (None: the profile's)
+n_latent_grid: int = None  # side of Fig. 4's grid of cosmologies
+explorer_grid: list = None  # static explorer views: [Omega_m values, sigma_8 values, seeds]
+explore_omega_m: float = None  # starting Omega_m of both explorers (outside the trained range: allowed, flagged)
+explore_sigma8: float = None  # starting sigma_8 of both explorers
+device: str = None  # "cpu" or "cuda" (None: cuda when available)
+results_dir: str = None  # folder for scorecard_p2_{profile}.json and the figures (PNG), or None
 
 # %% tags=["hide-input"]
 # Validate the parameters (P2Config.from_parameters): a wrong name, type or range stops here with one clear sentence.
@@ -103,7 +103,7 @@ print(E.start_note(cfg))
 # %% tags=["hide-input"]
 import time
 
-from gancosmo.scorecard import ScorecardTable
+from gancosmo.scorecard import ScorecardTable, provenance_sentence
 from gancosmo.viz import p2 as V
 from gancosmo.viz import widgets as W
 from gancosmo.viz.common import show_figures_inline
@@ -123,8 +123,17 @@ figures = {}
 # (extrapolation). We simulate the same 57 cosmologies with the book's particle-mesh code and
 # Born lensing ([The simulator](00_simulations.ipynb)). What differs: our source
 # distribution is a Smail form $n(z)\propto z^2 e^{-(z/0.5)^{1.5}}$ (mean $z\approx0.75$), not
-# the KiDS DIR histogram, and our maps come from a coarse PM simulator, so they lack the
-# smallest scales of P2's maps (how far they follow pyccl's spectrum is measured below).
+# the KiDS DIR histogram, and our maps come from a PM simulator sized for the machine at hand.
+#
+# **Map size.** It comes from the profile (the suite's `n_pix`: 32 at `smoke` and `cpu`, 64 at
+# `gpu`, 128 at `paper`), always over P2's $5\times5$ deg; the networks are built for it. At
+# `cpu` the maps have $32^2$ pixels of 9.4 arcmin, because the particle mesh that two cores can
+# run resolves $\ell$ up to about 1,100 (its $C_\ell$ within 20% of pyccl's), and 32 pixels over
+# 5 deg reach their Nyquist multipole at $\ell = 1152$; P2's $128^2$ pixels of 2.3 arcmin
+# need $\ell \sim 4600$. Coarser pixels over P2's field are a reduced-scale reproduction: every
+# multipole the rows score is one the simulation should resolve (measured below, section 4),
+# while the smallest scales of P2's maps are absent.
+#
 # `smoke` uses a few training cosmologies plus the four named test ones. Our named models
 # A-D are test cosmologies: A the interpolation one nearest the grid centre, B-D the three
 # extrapolation ones at the edges (P2's A-D are not identified by their parameters in the text).
@@ -160,10 +169,13 @@ figures["fig2_grid"] = V.plot_grid(
 # | ranges $[a, b]$ | the grid's: $\Omega_m\in[0.101, 0.487]$, $\sigma_8\in[0.475, 1.331]$ | the code's: $\sigma_8\in[0.487, 1.331]$ |
 # | gradient penalty (`gp_form`) | `"paper"`: $\gamma\,\langle(\|\nabla D\|-1)^2\rangle$ | `"code"`: $\gamma\,(\sum\|\nabla D\|^2/B - 1)^2$ |
 #
-# The MLP (128 $\to$ 256 $\to$ 512 $\to$ 32768) and five transposed convolutions follow Table A1;
-# the critic mirrors them and concatenates $(\Omega_m, \sigma_8)$ after its convolutions. Two
-# departures, both forced: Table A1 puts a ReLU on the generator's output, which cannot make
-# negative convergence, so ours is linear; and a Wasserstein critic's last layer is linear.
+# The MLP (128 $\to$ 256 $\to$ 512 $\to$ $16\,w\,(N/16)^2$ for width $w$ and maps of $N^2$ pixels:
+# 32768 at P2's $w = 32$, $N = 128$) and five transposed convolutions follow Table A1; only the
+# first reshape depends on the map size ($8\times8$ at 128 px, $2\times2$ at 32 px). The critic
+# mirrors them and concatenates $(\Omega_m, \sigma_8)$ after its convolutions, whose
+# $16\,w\,(N/16)^2$ features feed its first linear layer. Two departures, both forced:
+# Table A1 puts a ReLU on the generator's output, which cannot make negative convergence, so
+# ours is linear; and a Wasserstein critic's last layer is linear.
 # `smoke` and `cpu` narrow every layer (`width`, 32 in the paper).
 #
 # ## 3. Training (WGAN-GP) and the regressor (Table A2)
@@ -199,11 +211,16 @@ figures["training"] = V.plot_training(gan.history, reg.losses, reg.dev_mse, f"P2
 # of each metric is the range of its `n_splits` real-vs-real values (B' vs A' from the test
 # pool, the same sizes; with 39 splits the range is the 95% interval). Every row's verdict is `pass` inside the band, `fail` outside, `untestable` where
 # the band is wider than the paper's own tolerance (5% for $C_\ell$, 20% for the bispectrum).
+#
+# The figure after the scores compares the mean $C_\ell$ of all simulated maps of models A-D
+# with pyccl's: the rows score multipoles up to the maps' Nyquist frequency, and
+# `resolved_max` (the largest $\ell$ up to which every bin from twice the fundamental lies
+# within 20% of pyccl, the smallest over the four) says whether the simulation resolves them.
 
 # %%
 ev = E.evaluate(cfg, data, gan, reg, progress=verbose)
 display(Markdown(E.scoring_markdown(ev, data)))
-figures["resolution"] = V.plot_resolution(ev.theory_check, f"model A's cosmology: simulated vs theory C_ell ({tag})")
+figures["resolution"] = V.plot_resolution(ev.theory_check, f"models A-D: simulated vs theory C_ell ({tag})")
 
 # %% [markdown]
 # ## 5. Maps (Fig. 3) and one latent across cosmologies (Fig. 4)
@@ -213,7 +230,7 @@ figures["resolution"] = V.plot_resolution(ev.theory_check, f"model A's cosmology
 
 # %%
 labels = {m: data.label(data.named[m]) for m in ev.examples}
-figures["fig3_maps"] = V.plot_maps(ev.examples, labels, f"P2 Fig. 3 re-made, {tag}")
+figures["fig3_maps"] = V.plot_maps(ev.examples, labels, f"P2 Fig. 3 re-made, {tag}", side_deg=data.field_deg)
 lat, om_line, s8_line = E.latent_grid(gan.emulator, cfg.n_latent_grid, seed=cfg.seed)
 figures["fig4_latent"] = V.plot_latent_grid(lat, om_line, s8_line, f"P2 Fig. 4 re-made: one latent vector, {tag}")
 
@@ -223,11 +240,13 @@ figures["fig4_latent"] = V.plot_latent_grid(lat, om_line, s8_line, f"P2 Fig. 4 r
 # 2 px from the border, since our maps are not periodic), the power spectrum and the folded
 # bispectrum (ratio 0.5), Minkowski functionals (pixels at least 2 px from the border, so
 # that no finite difference wraps around), and the correlation matrices of $C_\ell$ in
-# $300\le\ell\le3000$ with $f_R$ (Eq. 3): medians over maps and the 32-68% band, N-body test A
-# in blue, GAN in red, the lognormal null in grey, all with the same number of maps. Our
-# binning differs from the authors' code where our coarser maps force it: $\ell$ bins stop at
-# 4600 (Nyquist of 128 px over 5 deg), pixel histograms use 40 bins over the real maps'
-# 0.1-99.9% range rather than (0, 0.4).
+# $300\le\ell\le3000$ (or up to Nyquist, where that is lower) with $f_R$ (Eq. 3): medians over
+# maps and the 32-68% band, N-body test A in blue, GAN in red, the lognormal null in grey, all
+# with the same number of maps. Our binning differs from the authors' code where our maps
+# force it: $C_\ell$ bins run from 200 to the maps' Nyquist multipole $\pi N/\theta$ (1152 for
+# 32 px, 4608 for P2's 128 px over 5 deg), each at least one fundamental (72) wide; the
+# bispectrum's base leg stops at 3000 or at Nyquist, whichever is lower; pixel histograms use
+# 40 bins over the real maps' 0.1-99.9% range rather than (0, 0.4).
 
 # %%
 cv = ev.curves
@@ -291,8 +310,12 @@ display(ScorecardTable(ev.rows, caption=f"P2 scorecard, {tag}"))
 # nearest training cosmology's simulated maps. In the static HTML book this widget cannot run.
 #
 # **Static** (works in the HTML book, no kernel, no network): the second explorer below holds
-# a precomputed grid of views, swapped by sliders with a few lines of inline JavaScript.
-# Views outside the training cosmologies are marked EXTRAPOLATION.
+# a precomputed grid of views, swapped by sliders with a few lines of inline JavaScript. Its
+# grid follows the training cosmologies along the $\Omega_m$-$\sigma_8$ degeneracy: at each
+# $\Omega_m$ the $\sigma_8$ slider spans the trained range there, and the grid passes through
+# (`explore_omega_m`, `explore_sigma8`), where it starts. Each latent seed is an independent
+# draw; the note under the sliders gives how alike the seeds' maps are. The live explorer also
+# goes outside the training cosmologies, marked EXTRAPOLATION.
 
 # %%
 panel = E.explorer_panel(gan.emulator, data, label=tag)
@@ -311,11 +334,13 @@ display(
 
 # %%
 grid_om, grid_s8, seeds = E.explorer_values(cfg)
-display(HTML(W.static_explorer_html(panel, grid_om, grid_s8, seeds, vlim=data.vlim, progress=verbose)))
+start = (cfg.explore_omega_m, cfg.explore_sigma8, cfg.seed)
+display(HTML(W.static_explorer_html(panel, grid_om, grid_s8, seeds, vlim=data.vlim, progress=verbose, start=start)))
 
 # %%
 meta = E.run_meta(cfg, data, gan, reg, ev, chapter_seconds=time.perf_counter() - t_start)
 E.save_results(cfg, ev, meta, figures)
+display(Markdown(provenance_sentence(meta, subject="This run's")))
 print(E.timing_summary(meta))
 
 # %% [markdown]

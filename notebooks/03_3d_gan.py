@@ -60,25 +60,25 @@
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
-seed = None  # seed of the networks, the training runs and the generated samples (None: the profile's, 0)
-kappa = None  # kappa of the scaling c(x) 2x/(x + kappa) - 1 of the redshift-0 models (None: 45, P3's)
-prior = None  # latent prior of the main model: "student-t" or "gaussian" (None: student-t; P3 compares both)
-nu = None  # degrees of freedom of the Student-t prior (None: 10, P3's)
-compare_priors = None  # also train a model with the other prior (None: from the profile)
-conditional = None  # train the redshift-conditional GAN (None: from the profile)
-kappa_conditional = None  # scaling parameter of the redshift-conditional GAN (None: 4, P3's)
-epochs = None  # training epochs of each redshift-0 model (None: from the profile; P3: 150)
-batch_size = None  # volumes per batch (None: from the profile; P3: 16)
-lr_g = None  # Adam learning rate of the generator (None: from the profile; P3: 1e-4)
-lr_d = None  # Adam learning rate of the discriminator (None: from the profile; P3: 5e-5)
-d_accuracy_threshold = None  # update the discriminator only when its batch accuracy is below this (None: 0.8, P3's)
-lr_decay_every = None  # halve both learning rates every this many generator steps (None: 1000, P3's)
-n_generate = None  # volumes on each side of every comparison (None: half the test pool; P3: 2000)
-drs_epsilon = None  # epsilon of discriminator rejection sampling (None: 0.01, P3's)
-drs_gamma = None  # gamma of discriminator rejection sampling (None: 0, P3's)
-device = None  # "cpu" or "cuda" (None: cuda when available)
-results_dir = None  # folder to write scorecard_p3_{profile}.json and the figures (PNG) into, or None
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
+seed: int = None  # seed of the networks, the training runs and the generated samples (None: the profile's, 0)
+kappa: float = None  # kappa of the scaling c(x) 2x/(x + kappa) - 1 of the redshift-0 models (None: 45, P3's)
+prior: str = None  # latent prior of the main model: "student-t" or "gaussian" (None: student-t; P3 compares both)
+nu: float = None  # degrees of freedom of the Student-t prior (None: 10, P3's)
+compare_priors: bool = None  # also train a model with the other prior (None: from the profile)
+conditional: bool = None  # train the redshift-conditional GAN (None: from the profile)
+kappa_conditional: float = None  # scaling parameter of the redshift-conditional GAN (None: 4, P3's)
+epochs: float = None  # training epochs of each redshift-0 model (None: from the profile; P3: 150)
+batch_size: int = None  # volumes per batch (None: from the profile; P3: 16)
+lr_g: float = None  # Adam learning rate of the generator (None: from the profile; P3: 1e-4)
+lr_d: float = None  # Adam learning rate of the discriminator (None: from the profile; P3: 5e-5)
+d_accuracy_threshold: float = None  # update D only when its batch accuracy is below this (None: 0.8, P3's)
+lr_decay_every: int = None  # halve both learning rates every this many generator steps (None: 1000, P3's)
+n_generate: int = None  # volumes on each side of every comparison (None: half the test pool; P3: 2000)
+drs_epsilon: float = None  # epsilon of discriminator rejection sampling (None: 0.01, P3's)
+drs_gamma: float = None  # gamma of discriminator rejection sampling (None: 0, P3's)
+device: str = None  # "cpu" or "cuda" (None: cuda when available)
+results_dir: str = None  # folder to write scorecard_p3_{profile}.json and the figures (PNG) into, or None
 
 # %% tags=["hide-input"]
 # Validate the parameters: a wrong name, type or range stops here with one clear sentence.
@@ -97,7 +97,7 @@ from gancosmo.data.transforms import density_error_at, error_ratio
 from gancosmo.evaluation import p3 as E
 from gancosmo.models.dcgan3d import PAPER_G_PARAMETERS, count_parameters, dcgan3d, table1_parameter_count
 from gancosmo.models.priors import PRIORS, prior_summary
-from gancosmo.scorecard import ScorecardTable, save_chapter_results
+from gancosmo.scorecard import ScorecardTable, provenance_sentence, save_chapter_results
 from gancosmo.viz import p3 as V
 from gancosmo.viz.common import show_figures_inline
 from IPython.display import Markdown, display
@@ -144,14 +144,18 @@ figures = {}
 # %%
 data = E.load_data(cfg, device, progress)
 print(data.summary())
+print(E.density_units_text(cfg, data))
 
 # %% [markdown]
-# **Which scales do our data resolve?** P3's GADGET-2 runs resolve their 1 Mpc cells well.
-# Our PM code uses a force mesh as fine as the particle grid, which smooths the smallest
-# scales, and no mass-assignment window is deconvolved. We compare the mean power spectrum
-# of the suite's volumes of the training boxes at $z=0$ (at `cpu` the whole periodic boxes,
-# so no sub-volume window enters) with pyccl's halofit and call *resolved* the range of $k$
-# (from twice the fundamental) where they agree within 25%: the scorecard's `resolved_max`.
+# **Which scales do our data resolve?** P3's GADGET-2 runs resolve their 1 Mpc cells well; a
+# particle mesh on two cores does not. The book's suite therefore paints the density on cells
+# of 2 Mpc/$h$ at `cpu` and `cpu-long` (twice the particle spacing), whose Nyquist wavenumber
+# the particles resolve: a reduced-scale reproduction of P3 with cells twice as coarse (and in
+# Mpc/$h$ where P3's are in Mpc). We compare the mean power spectrum of the suite's volumes of
+# the training boxes at $z=0$ (at `cpu` the whole periodic boxes, so no sub-volume window
+# enters; the cloud-in-cell window of the painting divided out) with pyccl's halofit and call
+# *resolved* the range of $k$ (from twice the fundamental) where they agree within 20%: the
+# scorecard's `resolved_max`.
 # Every $P(k)$ row is scored over **all** bins up to the Nyquist wavenumber of the cells
 # (`scored_max`), and the resolved range is quoted separately: a deficit above it is shown, not
 # cut away.
@@ -284,7 +288,7 @@ print(
     f"{ev.n} volumes on each side; {ev.splits.n_splits} real-vs-real splits; evaluation {ev.seconds:.0f} s. {ev.null_note}"
 )
 figures["fig4_points"] = V.plot_points(
-    {n: E.scaled(v[0], cfg.kappa) for n, v in ev.samples.items()},
+    {n: E.scaled(v[0], cfg.kappa_rho) for n, v in ev.samples.items()},
     data.box_size,
     f"P3 Fig. 4 re-made, profile {cfg.profile}",
 )
@@ -419,8 +423,9 @@ figures["fig14_15_drs"] = V.plot_drs(drs.as_figure_data(), drs.pk_dev, f"P3 Fig.
 # %%
 card = E.scorecard(cfg, data, res, models, ev, cond, drs, started=t_start, device=device)
 display(card.table())
+display(Markdown(provenance_sentence(card.meta, subject="This run's")))
 if cfg.results_dir is not None:
-    save_chapter_results(cfg.results_dir, "p3", cfg.profile, card.rows, card.meta, figures, dpi=90)
+    save_chapter_results(cfg.results_dir, "p3", cfg.profile, card.rows, card.meta, figures, dpi=90, config=cfg)
 
 # %% [markdown]
 # ## Summary

@@ -12,6 +12,7 @@ from gancosmo.evaluation.sampling import TorchEmulator
 from gancosmo.models.cosmogan import cosmogan
 from gancosmo.params import ParameterError
 from gancosmo.scorecard import Row, find_row, format_table, read_scorecard, write_scorecard
+from gancosmo.sims.suites import SIZES
 from gancosmo.stats.fields import gaussian_maps, lognormal_maps
 
 
@@ -25,9 +26,10 @@ def test_profiles_are_complete_and_p1_scales_only_the_short_runs():
     assert E.P1Config.PROFILES["gpu"].intensity_scale == E.P1Config.PROFILES["paper"].intensity_scale == 1.0
     assert isinstance(E.P1Config.PROFILES["gpu"].transform, E.Identity)
     assert E.P1Config.PROFILES["cpu"].transform.factor == 10.0
-    # the cpu run keeps its training size: 48 epochs of 160 parent maps cut into 16 tiles
+    # the cpu run trains on the cpu suite's own maps (64^2 px, one tile each) and draws them from its 4 simulations
     cpu = E.P1Config.PROFILES["cpu"]
-    assert (cpu.epochs, cpu.batch_size, cpu.n_maps, cpu.map_size) == (48.0, 64, 256, 64)
+    assert (cpu.epochs, cpu.batch_size, cpu.map_size, cpu.tiles_per_map) == (48.0, 64, 64, 1)
+    assert cpu.suite_options() == dict(n_maps=SIZES["p1"]["cpu"]["n_maps"], n_sims=SIZES["p1"]["cpu"]["n_sims"])
 
 
 def test_overrides_apply_and_none_keeps_the_profile():
@@ -48,11 +50,11 @@ def test_overrides_apply_and_none_keeps_the_profile():
         (dict(batch_size=0), "parameter 'batch_size' must be an integer with 1 <= value"),
         (dict(loss="hinge"), "parameter 'loss' must be one of 'bce', 'wgan-gp'"),
         (dict(label_flip=1.0), "parameter 'label_flip' must be a number with 0 <= value < 1"),
-        (dict(epochs=-1), "parameter 'epochs' must be a number with 0 <= value"),
+        (dict(epochs=-1), "parameter 'epochs' must be a number with 0 < value"),
         (dict(loss="wgan-gp"), "parameter 'label_flip' applies to loss 'bce' only"),
         (dict(intensity_scale=0.0), "parameter 'intensity_scale' must be a number with 0 < value"),
         (dict(map_size=48), "parameter 'map_size' must be one of 16, 32, 64, 128, 256"),
-        (dict(n_generate=17), "parameter 'n_generate' (17) needs 4 test parents"),
+        (dict(n_generate=17), "parameter 'n_generate' (17) needs 34 test parents"),
         (dict(parent="simulation"), "parameter 'parent' is 'simulation' but the suite has 1 such parents"),
         (dict(n_splits=10), "parameter 'n_splits' must be an integer with 20 <= value"),
         (dict(results_dir="/proc/no/such/dir"), "parameter 'results_dir' must be a folder this process can write into"),

@@ -10,7 +10,7 @@ from gancosmo.evaluation import p2 as E
 from gancosmo.evaluation.protocol import real_vs_real_splits, score
 from gancosmo.models.regressor import Regressor, mse, predict, split_regressor_data, train_regressor
 from gancosmo.params import ParameterError
-from gancosmo.sims.suites import kids450_grid
+from gancosmo.sims.suites import SIZES, kids450_grid
 from gancosmo.stats import fid_like, minkowski_2d, normalized_wasserstein1, peak_values
 from gancosmo.stats.fields import gaussian_maps, lognormal_maps
 
@@ -56,6 +56,55 @@ def test_profiles_are_complete_and_check_themselves():
     assert cpu.n_per_side == 16 and cpu.parent_kind == "map"
     gpu = E.P2Config.PROFILES["gpu"]
     assert gpu.parent_kind == "simulation" and gpu.layout()["test_parents"] == 3
+
+
+def test_profiles_use_the_suite_recipe_and_its_map_size():
+    """cpu, gpu and paper read the suite's own data (no overrides, so its cache and measured resolution); smoke
+    overrides only what keeps it fast; the networks are built for the suite's map size."""
+    for name in ("cpu", "gpu", "paper"):
+        cfg = E.P2Config.PROFILES[name]
+        assert cfg.suite_options() == {}, name
+        recipe = SIZES["p2"][name]
+        assert (cfg.maps_per_cosmology, cfg.n_particles, cfg.n_steps, cfg.box_size, cfg.n_sims) == (
+            recipe["maps_per_cosmology"],
+            recipe["n_particles"],
+            recipe["n_steps"],
+            recipe["box_size"],
+            recipe["n_sims"],
+        )
+    assert {name: cfg.map_size for name, cfg in E.P2Config.PROFILES.items()} == dict(
+        smoke=32, cpu=32, gpu=64, paper=128
+    )
+    assert E.P2Config.PROFILES["smoke"].suite_options() == dict(maps_per_cosmology=16, n_steps=2, box_size=512.0)
+    assert E.P2Config.from_parameters(profile="cpu", n_particles=64).suite_options() == dict(n_particles=64)
+
+
+@pytest.mark.parametrize(
+    "map_size, nyquist, n_cl, n_corr", [(32, 1152.0, 13, 10), (64, 2304.0, 24, 10), (128, 4608.0, 24, 10)]
+)
+def test_multipole_bins_follow_the_map_size(map_size, nyquist, n_cl, n_corr):
+    """Bins from 200 to the Nyquist multipole pi n / field, each at least one fundamental (72) wide and none empty;
+    the bispectrum's and Fig. 8's ranges end at 3000 or below Nyquist; at 128 px P2's ranges."""
+    assert E.ell_fundamental(5.0) == 72.0
+    assert E.ell_nyquist(map_size, 5.0) == pytest.approx(np.pi * map_size / np.radians(5.0)) == nyquist
+    cl, bl, corr = E.ell_edges(map_size), E.bispectrum_edges(map_size), E.correlation_edges(map_size)
+    assert (cl[0], cl[-1], len(cl) - 1) == (200.0, nyquist, n_cl)
+    assert (corr[0], corr[-1], len(corr) - 1) == (300.0, min(3000.0, nyquist), n_corr)
+    assert (bl[0], bl[-1]) == (200.0, min(3000.0, nyquist))
+    for edges in (cl, bl, corr):
+        assert np.diff(edges).min() >= 72.0
+    maps = gaussian_maps(2, map_size, 5.0, seed=1)
+    f = E.features(maps, 1.0)
+    assert f["cl"].shape == (2, n_cl) and (f["cl"] > 0).all()  # no empty bin
+    assert f["ccl"].shape == (2, n_corr) and (f["ccl"] > 0).all()
+    assert f["bl"].shape[1] == int(E._bispectrum_keep(map_size).sum()) >= len(bl) - 2
+    assert f["pixq"].shape == (2, min(1024, map_size**2))
+    res = E.resolution_edges(map_size)
+    assert 0.5 * (res[-1] + res[-2]) == nyquist and np.allclose(np.diff(res), 72.0)
+    if map_size == 32:  # every pixel of a 32^2 map is its own quantile
+        assert np.array_equal(f["pixq"], np.sort(maps.astype(np.float32).reshape(2, -1), axis=1))
+    with pytest.raises(ValueError, match="accepted are square maps"):
+        E.features(maps[:, :, :-1], 1.0)
 
 
 def test_layout_n_max_is_what_the_splits_allow():
@@ -167,8 +216,9 @@ def _feats(maps, R=0.5, reg=None):
     return f
 
 
-def test_compare_analytic_cases():
-    real = gaussian_maps(12, 128, 5.0, seed=0)
+@pytest.mark.parametrize("map_size", [32, 128])
+def test_compare_analytic_cases(map_size):
+    real = gaussian_maps(12, map_size, 5.0, seed=0)
     f_real, f_scaled = _feats(real), _feats(1.5 * real)
     r = E.compare(f_real, f_scaled)
     assert r["cl_mean_abs_frac"] == pytest.approx(1.5**2 - 1, rel=1e-6)  # C_ell scales by 1.5^2 in every bin
@@ -177,23 +227,25 @@ def test_compare_analytic_cases():
     # standardized N(0,1) vs N(0,1.5^2): W1 = 0.5 E|X| = 0.5 sqrt(2/pi)
     assert r["w1_pixel"] == pytest.approx(0.5 * np.sqrt(2 / np.pi), abs=0.01)
     assert np.isnan(r["fid_sqrt"])  # no regressor features
-    same = E.compare(f_real, _feats(gaussian_maps(12, 128, 5.0, seed=1)))
+    same = E.compare(f_real, _feats(gaussian_maps(12, map_size, 5.0, seed=1)))
     assert same["w1_pixel"] < 0.05 and same["cl_mean_abs_frac"] < 0.1 and abs(same["s_ssim"]) < 1.5
     self_ = E.compare(f_real, f_real)
     assert self_["s_ssim"] == 0 and self_["w1_pixel"] == 0 and self_["cl_chi2_dof"] == 0
 
 
 def test_band_passes_new_draws_and_fails_a_thirty_percent_cl_shift():
-    """Through the protocol at the cpu profile's sizes (pool 32, n = 16, 39 splits): independent draws of the same
-    field sit inside the bands (each with probability about 39/40: at least 10 of 12 here); the same field with 30%
-    more power (14% in amplitude) fails mean |f_Cl| every time. (16 maps of 25 deg^2 do not detect a 10% power
-    shift reliably: the band of mean |f_Cl| reaches about 0.09.)"""
-    pool = lognormal_maps(32, 128, 5.0, seed=11)
+    """Through the protocol at the cpu profile's sizes (32^2 px maps, pool 32, n = 16, 39 splits): independent draws
+    of the same field sit inside the bands (each with probability about 39/40: at least 10 of 12 here); the same
+    field with 30% more power (14% in amplitude) fails mean |f_Cl| every time. (16 maps of 25 deg^2 at 32^2 px do
+    not detect a 10% power shift reliably: the band of mean |f_Cl| reaches about 0.14.)"""
+    n_pix = E.P2Config.PROFILES["cpu"].map_size
+    assert n_pix == 32
+    pool = lognormal_maps(32, n_pix, 5.0, seed=11)
     splits = real_vs_real_splits(np.arange(32), 16, 39, seed=0)
     f_pool = _feats(pool)
     inside, keys = 0, ("cl_mean_abs_frac", "cl_chi2_dof", "w1_pixel")
     for seed in (12, 13, 14, 15):
-        draw = lognormal_maps(16, 128, 5.0, seed=seed)
+        draw = lognormal_maps(16, n_pix, 5.0, seed=seed)
         s = score(
             E.compare, f_pool, splits, _feats(draw), _feats(np.sqrt(1.3) * draw)
         )  # "null" slot: the shifted field
@@ -221,13 +273,28 @@ def test_both_fid_formulas_through_compare(formula):
     assert fid_like(real, rng.normal(size=(20000, 2)), formula=formula) < 0.06
 
 
-def test_resolved_ell():
-    ell = np.array([200.0, 400, 800, 1600])
-    # the resolution limit: the last bin before the simulation first keeps less than 75% of theory
-    assert E.resolved_ell(ell, np.array([1.4, 1.1, 0.8, 0.5]), np.ones(4), min_ratio=0.75) == 800.0
-    assert E.resolved_ell(ell, np.array([1.0, 0.7, 0.9, 0.9]), np.ones(4)) == 200.0
-    assert E.resolved_ell(ell, np.ones(4), np.ones(4)) == 1600.0
-    assert E.resolved_ell(ell, np.array([0.5, 1, 1, 1]), np.ones(4)) is None
+def _theory_cl(omega_m, sigma8, factor=lambda ell: 1.0):
+    """pyccl's Limber C_ell (KiDS-like n(z)) as a function of ell, times ``factor(ell)``."""
+    from gancosmo.cosmology import Cosmology, kids450_nz
+
+    grid = np.geomspace(10.0, 3000.0, 120)
+    log_cl = np.log(Cosmology(omega_m, sigma8).convergence_cl(grid, nz=kids450_nz))
+    return lambda ell: np.exp(np.interp(np.log(np.maximum(ell, 10.0)), np.log(grid), log_cl)) * factor(ell)
+
+
+def test_resolution_check_finds_where_the_maps_leave_pyccl():
+    """Gaussian maps drawn with pyccl's C_ell are resolved up to the Nyquist multipole (1152 at 32 px); with the power
+    halved above ell = 700 the resolved range ends at the last bin below it (648 = 9 fundamentals); with it doubled
+    everywhere nothing is resolved."""
+    om, s8 = 0.291, 0.783
+    exact = E.resolution_check(gaussian_maps(400, 32, 5.0, cl=_theory_cl(om, s8), seed=2), om, s8)
+    assert exact["resolved_max"] == exact["scored_max"] == 1152.0 and exact["ell_min"] == 144.0
+    assert exact["max_deviation"] < 0.1 and exact["tolerance"] == 0.2
+    assert np.allclose(exact["ell"], 72.0 * np.arange(1, 17))
+    cut = _theory_cl(om, s8, lambda ell: np.where(ell > 700, 0.5, 1.0))
+    assert E.resolution_check(gaussian_maps(400, 32, 5.0, cl=cut, seed=3), om, s8)["resolved_max"] == 648.0
+    doubled = E.resolution_check(gaussian_maps(50, 32, 5.0, cl=_theory_cl(om, s8, lambda ell: 2.0), seed=4), om, s8)
+    assert doubled["resolved_max"] is None and doubled["max_deviation"] is None
 
 
 # -------------------------------------------------------------------------- rows and criteria
@@ -258,9 +325,17 @@ def test_regressor_and_memorisation_criteria():
 
 
 def test_rows_of_a_named_model_carry_the_paper_numbers():
-    specs = E._specs_per_model("B", 1, 16, "map")
+    specs = E._specs_per_model("B", 1, 16, "map", map_size=32, field_deg=5.0)
     keys = [s.key for s in specs]
     assert len(keys) == len(set(keys)) == 13
+    quantity = {s.key: s.quantity for s in specs}
+    assert "C_ell, 13 bins 200-1152" in quantity["cl_mean_abs_frac_b"]
+    assert "folded bispectrum, 13 bins 200-1152" in quantity["bl_chi2_dof_b"]
+    assert "correlation matrices 300-1152" in quantity["f_r_b"]
+    paper_size = {s.key: s.quantity for s in E._specs_per_model("B", 1, 16, "map", map_size=128)}
+    assert "C_ell, 24 bins 200-4608" in paper_size["cl_mean_abs_frac_b"]
+    assert "folded bispectrum, 14 bins 200-3000" in paper_size["bl_chi2_dof_b"]
+    assert "correlation matrices 300-3000" in paper_size["f_r_b"]
     assert {"w1_pixel_b", "cl_chi2_dof_b", "cl_ks_reject_b", "cl_ad_reject_b", "bl_mean_abs_frac_b", "s_ssim_b"} <= set(
         keys
     )

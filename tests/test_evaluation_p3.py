@@ -10,6 +10,7 @@ from gancosmo.evaluation.protocol import real_vs_real_splits, score
 from gancosmo.models.dcgan3d import dcgan3d
 from gancosmo.models.priors import make_sampler
 from gancosmo.params import ParameterError
+from gancosmo.sims.suites import SIZES
 from gancosmo.stats import power_spectrum_3d
 from gancosmo.stats.fields import gaussian_cubes, lognormal_cubes
 from gancosmo.train.selection import Selector
@@ -20,13 +21,14 @@ def test_profiles_are_valid_and_split_by_box():
     for name, cfg in E.P3Config.PROFILES.items():
         assert cfg.profile == name
         assert 4 * 2 ** len(cfg.filters) == cfg.sub_size
-        assert cfg.suite_overrides["n_boxes"] == cfg.n_boxes
+        assert cfg.suite_overrides.get("n_boxes", SIZES["p3"][name]["n_boxes"]) == cfg.n_boxes
     for name in ("gpu", "paper"):
         cfg = E.P3Config.PROFILES[name]
         assert (cfg.lr_g, cfg.lr_d) == (1e-4, 5e-5)
     cpu = E.P3Config.PROFILES["cpu"]
-    assert cpu.n_particles // cpu.sub_size == 2  # eight 32^3 sub-volumes per 64 Mpc/h box
-    assert int(cpu.epochs * cpu.n_boxes * cpu.train_fraction * 8 / cpu.batch_size) == 2016  # the cpu training length
+    assert cpu.density_grid // cpu.sub_size == 2  # eight 32^3 sub-volumes of 2 Mpc/h cells per 128 Mpc/h box
+    assert cpu.suite_overrides == {}  # the cpu suite's own recipe and boxes
+    assert int(cpu.epochs * cpu.n_boxes * cpu.train_fraction * 8 / cpu.batch_size) == 1200  # the cpu training length
 
 
 @pytest.mark.parametrize(

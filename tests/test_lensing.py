@@ -7,8 +7,11 @@ from gancosmo.sims import convergence_maps
 from gancosmo.sims.lensing import lens_planes, lensing_efficiency
 from gancosmo.sims.validation import measured_cl
 
-# 128^3 particles in 256 Mpc/h (2 Mpc/h cells): the maps resolve C_ell up to ell ~ 1000 at z_s = 1.
-ELL_EDGES = np.geomspace(200.0, 1000.0, 7)
+# 128^3 particles in 256 Mpc/h (2 Mpc/h spacing): the maps resolve C_ell up to ell ~ 700 at z_s = 1 (measured:
+# 0.78 of Limber at ell 675, 0.74 at 880, sigma_8 = 0.9). Before the planes were anti-aliased (no transverse mode
+# beyond 1.5 times the particle Nyquist frequency), the near planes' lattice pattern and discreteness noise filled
+# in the missing power up to ell ~ 1000.
+ELL_EDGES = np.geomspace(200.0, 700.0, 7)
 SETUP = dict(n_maps=48, n_pix=128, field_deg=5.0, z_source=1.0, seed=0, box_size=256.0, n_particles=128, n_steps=12)
 
 

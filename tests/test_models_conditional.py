@@ -65,8 +65,16 @@ def test_parameters_below_the_zero_length_are_refused():
 
 def test_table_a1_shapes_and_paper_size():
     G, D = conditional_gan(32)
+    assert G.map_size == D.map_size == 128  # P2's maps are the default
     assert G.mlp[4].out_features == 32768  # g2: 8 x 8 x 512
     assert D.head[0].in_features == 32770  # d5: 32768 features + 2 parameters
+    assert Regressor(32).head[0].in_features == 32768
+    # Table A1/A2 at width 32 and 128 px: the counts of the networks as built before map_size existed
+    assert (count_parameters(G), count_parameters(D), count_parameters(Regressor(32))) == (
+        19_231_489,
+        19_200_513,
+        19_199_618,
+    )
     z, y = torch.randn(2, 128), torch.tensor([[0.3, 0.8], [0.2, 1.0]])
     G1, D1 = conditional_gan(1)
     x = G1(z, y)
@@ -74,6 +82,52 @@ def test_table_a1_shapes_and_paper_size():
     assert D1(x, y).shape == (2,)
     assert Regressor(1)(x).shape == (2, 2)
     assert count_parameters(G) > count_parameters(G1)
+
+
+@pytest.mark.parametrize("map_size", [32, 64, 128])
+def test_networks_at_every_map_size(map_size):
+    """Only the MLP's last layer and the first linear layers of critic and regressor change with the map size."""
+    start = map_size // 16
+    G, D = conditional_gan(2, map_size=map_size, seed=0)
+    R = Regressor(2, map_size=map_size)
+    assert G.mlp[4].out_features == 32 * start * start  # 16 width x (map_size/16)^2
+    assert D.head[0].in_features == 32 * start * start + 2 and R.head[0].in_features == 32 * start * start
+    z, y = torch.randn(3, 128), torch.tensor([[0.3, 0.8], [0.2, 1.0], [0.4, 0.6]])
+    with torch.no_grad():
+        x = G(z, y)
+        h = G.mlp(G.conditioning(z, y)).reshape(3, -1, start, start)
+        assert h.shape == (3, 32, start, start)  # 128 px: 8 x 8 as in Table A1; 32 px: 2 x 2
+        assert x.shape == (3, 1, map_size, map_size)
+        assert D(x, y).shape == (3,) and R(x).shape == (3, 2) and R(x[:, 0]).shape == (3, 2)
+    # the convolutions are the same at every size
+    G128, D128 = conditional_gan(2, seed=0)
+    assert [p.shape for p in G.deconv.parameters()] == [p.shape for p in G128.deconv.parameters()]
+    assert [p.shape for p in D.trunk.parameters()] == [p.shape for p in D128.trunk.parameters()]
+    other = 64 if map_size != 64 else 32
+    with pytest.raises(ValueError, match=rf"the critic takes maps of shape \(B, 1, {map_size}, {map_size}\)"):
+        D(torch.zeros(2, 1, other, other), torch.zeros(2, 2))
+    with pytest.raises(ValueError, match=rf"the regressor takes maps of shape \(B, 1, {map_size}, {map_size}\)"):
+        R(torch.zeros(2, other, other))
+
+
+@pytest.mark.parametrize("bad", [16, 48, 100, 0, True, 64.0, "64"])
+def test_map_size_must_be_a_power_of_two_from_32(bad):
+    for make in (
+        lambda: ConditionalGenerator(1, map_size=bad),
+        lambda: ConditionalCritic(1, map_size=bad),
+        lambda: Regressor(1, map_size=bad),
+        lambda: conditional_gan(1, map_size=bad),
+    ):
+        with pytest.raises(ValueError, match=r"map_size must be a power of two >= 32 \(P2: 128 pixels per side\)"):
+            make()
+
+
+def test_regressor_training_checks_the_map_size():
+    from gancosmo.models.regressor import train_regressor
+
+    maps, params = np.zeros((4, 64, 64), np.float32), np.full((4, 2), 0.5, np.float32)
+    with pytest.raises(ValueError, match=r"maps must be \(N, 32, 32\) and params \(N, 2\) for this regressor"):
+        train_regressor(Regressor(1, map_size=32), maps, params, epochs=1, progress=False)
 
 
 def test_the_condition_reaches_the_output():

@@ -35,7 +35,7 @@ def test_one_parameters_cell_with_profile(source):
     nb = jupytext.read(source)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
-    assert 'profile = "auto"' in tagged[0].source
+    assert 'profile: str = "auto"' in tagged[0].source
     index = nb.cells.index(tagged[0])
     after = nb.cells[index + 1].source
     assert ".from_parameters(" in after or "validate(" in after, "the cell after the parameters must validate them"
@@ -51,9 +51,13 @@ def test_papermill_sees_every_parameter(source):
 
     nb = jupytext.read(source)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    names = {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets}
+    body = ast.parse(cell.source).body
+    names = {t.id for node in body if isinstance(node, ast.Assign) for t in node.targets}
+    names |= {node.target.id for node in body if isinstance(node, ast.AnnAssign)}
     inferred = papermill.inspect_notebook(str(source.with_suffix(".ipynb")))
     assert names == set(inferred), f"papermill cannot read: {sorted(names - set(inferred))}"
+    untyped = sorted(name for name, p in inferred.items() if p["inferred_type_name"] == "None")
+    assert not untyped, f"papermill --help-notebook shows no type for {untyped}; annotate them (`seed: int = None`)"
 
 
 def _run(notebook: Path, tmp_path: Path, **parameters):
@@ -76,7 +80,7 @@ def test_chapter_runs_with_smoke_profile(source, tmp_path):
 @pytest.mark.parametrize(
     "parameters, message",
     [
-        (dict(profile="huge"), "parameter 'profile' must be one of 'auto', 'smoke', 'cpu', 'gpu', 'paper'"),
+        (dict(profile="huge"), "parameter 'profile' must be one of 'auto', 'smoke', 'cpu', 'cpu-long', 'gpu', 'paper'"),
         (dict(seed=-1), "parameter 'seed' must be an integer with 0 <= value"),
         (dict(sead=1), "unknown parameter 'sead'"),
         (dict(profile="smoke", n_steps=2.5), "parameter 'n_steps' must be an integer"),

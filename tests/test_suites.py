@@ -65,19 +65,19 @@ def smoke():
 
 def test_smoke_suites_shapes_and_values(smoke):
     p1 = smoke["p1"]["maps"]
-    assert p1.shape == (8, 256, 256) and np.all(np.isfinite(p1))
+    assert p1.shape == (64, 64, 64) and np.all(np.isfinite(p1))
     p2 = smoke["p2"]
-    assert p2["maps"].shape == (8, 128, 128) and p2["params"].shape == (8, 2)
+    assert p2["maps"].shape == (10, 32, 32) and p2["params"].shape == (10, 2)  # 5 cosmologies x 2 maps
     grid = kids450_grid()
     for index, params in zip(p2["cosmology_index"], p2["params"]):
         assert tuple(params) == (grid[index]["omega_m"], grid[index]["sigma8"])
     p3 = smoke["p3"]
     assert set(p3.arrays) == {f"density_z{z:g}" for z in (3.0, 1.5, 0.5, 0.0, 2.0, 1.0, 0.25)}
-    assert p3["density_z0"].shape == (8, 32, 32, 32)
+    assert p3["density_z0"].shape == (1, 32, 32, 32)
     assert p3["density_z0"].mean() == pytest.approx(1.0, abs=0.02)
     counts = smoke["p4"]["counts"]
     assert counts.dtype == np.int32 and counts.shape == (2, 16, 16, 16)
-    assert np.all(counts.sum(axis=(1, 2, 3)) == 32**3)
+    assert np.all(counts.sum(axis=(1, 2, 3)) == 64**3)  # 64 particles per voxel
     images = smoke["p5"]["images"]
     assert images.shape[1:] == (32, 32) and images.min() > -1.5 and images.max() < 1.0
     p5_2d = smoke["p5_2d"]
@@ -129,7 +129,7 @@ def test_slab_images_match_a_direct_histogram():
     "call, message",
     [
         (lambda: load_suite("p9"), "unknown suite 'p9'"),
-        (lambda: load_suite("p1", profile="huge"), "profile must be one of auto, smoke, cpu, gpu, paper"),
+        (lambda: load_suite("p1", profile="huge"), "profile must be one of auto, smoke, cpu, cpu-long, gpu, paper"),
         (lambda: load_suite("p1", profile="smoke", source="web"), "source must be 'simulated' or 'published'"),
         (lambda: load_suite("p3", profile="smoke", source="published"), "never made public"),
         (lambda: load_suite("p4", profile="smoke", n_cube=3), "unknown option"),

@@ -108,6 +108,15 @@ class Cosmology:
         """Parameters as a plain dict (for metadata and cache keys)."""
         return dict(omega_m=self.omega_m, sigma8=self.sigma8, h=self.h, omega_b=self.omega_b, n_s=self.n_s)
 
+    def mean_matter_density(self) -> float:
+        """Mean comoving matter density today, Omega_m rho_crit, in solar masses per Mpc^3 (not (Mpc/h)^3).
+
+        rho_crit = 3 H0^2 / (8 pi G) = 2.775e11 h^2 M_sun / Mpc^3 (pyccl's constants).
+        """
+        import pyccl
+
+        return float(self.omega_m * pyccl.physical_constants.RHO_CRITICAL * self.h**2)
+
     def efunc(self, a) -> np.ndarray:
         """E(a) = H(a)/H0 at scale factor(s) a."""
         import pyccl

@@ -7,6 +7,7 @@ physical units); both take numpy arrays or torch tensors and return the same kin
 * :class:`ConstantScale`: ``y = factor * x`` (the `cpu` profile of P1 multiplies by 10; P2
   divides by the training maps' pixel standard deviation: ``ConstantScale.standardize(maps)``).
 * :class:`gancosmo.data.transforms.DensityScaling`: P3's :math:`c = 2x/(x + \kappa) - 1`.
+* :class:`P4ForwardMap`: P4's map of particle counts, logarithmic below ``c`` and linear above.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import math
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+import torch
 
 from .transforms import DensityScaling
 
-__all__ = ["IntensityTransform", "Identity", "ConstantScale", "DensityScaling", "check_transform"]
+__all__ = ["IntensityTransform", "Identity", "ConstantScale", "DensityScaling", "P4ForwardMap", "check_transform"]
 
 
 @runtime_checkable
@@ -80,11 +82,68 @@ class ConstantScale:
         return f"ConstantScale({self.factor:g})"
 
 
+class P4ForwardMap:
+    r"""P4's forward map of particle counts per voxel (the authors' code: ``c = 2e4``, ``shift = 1``).
+
+    .. math::
+        y(x) = \frac{3}{\ln(c + s)} \begin{cases} \ln(x + s) & x \le c \\
+               \ln(c + s) + (x - c)/(c + s) & x > c \end{cases}
+
+    logarithmic below ``c`` and continued linearly (same value and slope) above, so that the
+    rare dense voxels keep a finite gradient; ``y(0) = 0`` for ``s = 1`` and ``y(c) = 3``.
+    ``inverse`` undoes it exactly (counts as floats).
+
+    Parameters
+    ----------
+    c : float
+        Count above which the map is linear (P4: 2e4), > 0.
+    shift : float
+        Added before the logarithm (P4: 1), > 0.
+    """
+
+    def __init__(self, c: float = 2e4, shift: float = 1.0):
+        for name, value in (("c", c), ("shift", shift)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < math.inf):
+                raise ValueError(f"{name} must be a finite number > 0 (P4: c = 2e4, shift = 1), got {value!r}.")
+        self.c, self.shift = float(c), float(shift)
+        self.log_c = math.log(self.c + self.shift)
+
+    def forward(self, x):
+        lib = _lib(x)
+        log_part = lib.log(lib.clip(x, 0.0, self.c) + self.shift)
+        linear_part = lib.clip(x - self.c, 0.0, None) / (self.c + self.shift)
+        return (log_part + linear_part) * (3.0 / self.log_c)
+
+    def inverse(self, y):
+        lib = _lib(y)
+        u = y * (self.log_c / 3.0)
+        below = lib.exp(lib.clip(u, None, self.log_c)) - self.shift
+        above = self.c + (self.c + self.shift) * lib.clip(u - self.log_c, 0.0, None)
+        return lib.where(u <= self.log_c, below, above)
+
+    def __repr__(self) -> str:
+        return f"P4ForwardMap(c={self.c:g}, shift={self.shift:g})"
+
+
+class _TorchOps:
+    """The few numpy functions :class:`P4ForwardMap` needs, for torch tensors."""
+
+    log, exp, where = staticmethod(torch.log), staticmethod(torch.exp), staticmethod(torch.where)
+
+    @staticmethod
+    def clip(x, low, high):
+        return torch.clamp(x, low, high)
+
+
+def _lib(x):
+    return _TorchOps if isinstance(x, torch.Tensor) else np
+
+
 def check_transform(transform) -> IntensityTransform:
     """``transform`` itself when it has ``forward`` and ``inverse``; one clear ValueError otherwise."""
     if not isinstance(transform, IntensityTransform):
         raise ValueError(
             f"transform must have forward(x) and inverse(y) methods (Identity, ConstantScale, "
-            f"DensityScaling), got {type(transform).__name__}."
+            f"DensityScaling, P4ForwardMap), got {type(transform).__name__}."
         )
     return transform

@@ -22,7 +22,7 @@ returns a typed result:
   summary, both from the run's numbers.
 
 Units: maps are dimensionless convergence; multipoles ``ell`` follow from the map side in
-degrees (``FIELD_DEG`` for the 256-pixel suite maps, less for tiles); C_ell in steradians.
+degrees (the suite's ``field_deg`` for its maps, less for tiles); C_ell in steradians.
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import ChapterConfig, option, writable_folder
+from ..config import ChapterConfig, option, require_training, writable_folder
 from ..data.intensity import ConstantScale, Identity
 from ..params import ParameterError
 from ..scorecard import Row, find_row
+from ..sims.fidelity import RESOLUTION_TOLERANCE, resolved_max
 from ..stats import correlation, minkowski_2d, nearest_neighbours, power_spectrum_2d
 from ..train.selection import Selector
 from .binned import binned_comparison, ks_two_sample
@@ -92,9 +93,19 @@ __all__ = [
     "summary_markdown",
 ]
 
-#: Side of P1's 256-pixel maps in degrees (256 px crops of 1024 px maps over 12 deg^2).
+#: Side of P1's 256-pixel maps in degrees (256 px crops of 1024 px maps over 12 deg^2). The book's
+#: suite below ``paper`` has coarser pixels over a larger field (``suite_geometry``).
 FIELD_DEG = math.sqrt(12.0) / 4
 PAPER_PIX = 256
+
+
+def suite_geometry(profile: str) -> tuple[int, float]:
+    """``(n_pix, field_deg)`` of the P1 suite's maps at ``profile`` (pixels per side, degrees)."""
+    from ..sims.suites import SIZES
+
+    sizes = SIZES["p1"][profile]
+    return int(sizes["n_pix"]), float(sizes["field_deg"])
+
 
 #: P1's headline numbers (Sect. 3), as printed.
 PAPER = dict(
@@ -164,7 +175,9 @@ class P1Config(ChapterConfig):
     # network
     base_filters: int = option(doc="width of the networks: channels 8, 4, 2, 1 times it (P1: 64)", low=1)
     # training
-    epochs: float = option(doc="training epochs (P1: 47, the generator chosen over the last select_epochs)", low=0)
+    epochs: float = option(
+        doc="training epochs (P1: 47, the generator chosen over the last select_epochs)", low=0, low_open=True
+    )
     batch_size: int = option(doc="maps per batch (P1: 64)", low=1)
     label_flip: float = option(
         doc="probability that a discriminator batch has its labels swapped (P1: 0.01)", low=0, high=1, high_open=True
@@ -193,7 +206,7 @@ class P1Config(ChapterConfig):
     # ------------------------------------------------------------------ derived sizes
     @property
     def tiles_per_map(self) -> int:
-        return (PAPER_PIX // self.map_size) ** 2
+        return (suite_geometry(self.profile)[0] // self.map_size) ** 2
 
     @property
     def parents(self) -> int:
@@ -215,6 +228,12 @@ class P1Config(ChapterConfig):
         return intensity_transform(self.intensity_scale)
 
     def check(self) -> None:
+        suite_pix = suite_geometry(self.profile)[0]
+        if self.map_size > suite_pix:
+            raise ParameterError(
+                f"parameter 'map_size' ({self.map_size}) must not exceed the {self.profile} suite's maps "
+                f"({suite_pix} pixels); accepted are powers of two from 16 to {suite_pix}."
+            )
         if self.n_sims > self.n_maps:
             raise ParameterError(
                 f"parameter 'n_sims' ({self.n_sims}) must not exceed 'n_maps' ({self.n_maps}): "
@@ -225,6 +244,10 @@ class P1Config(ChapterConfig):
                 f"parameter 'parent' is {self.parent!r} but the suite has {self.parents} such parents; "
                 "accepted are at least 3 (train, dev, test) — use parent 'map' or more simulations."
             )
+        n_train = (
+            len(split_by_parent(np.arange(self.parents), SPLIT_FRACTIONS, seed=0)["train"]) * self.samples_per_parent
+        )
+        require_training(self.epochs, n_train, self.batch_size, samples="training maps")
         need = 2 * math.ceil(self.n_generate / self.samples_per_parent)
         if need > self.test_parents:
             most = self.test_parents // 2 * self.samples_per_parent
@@ -274,7 +297,7 @@ P1Config.PROFILES.update(
     {
         "smoke": P1Config(
             profile="smoke",
-            n_maps=8,
+            n_maps=64,
             n_sims=1,
             map_size=64,
             intensity_scale=10.0,
@@ -282,23 +305,23 @@ P1Config.PROFILES.update(
             epochs=1.0,
             batch_size=16,
             select_every=1,
-            n_select=32,
-            n_generate=16,
+            n_select=16,
+            n_generate=8,
             speed_maps=64,
             **{**_COMMON, "select_epochs": 0.5},
         ),
         "cpu": P1Config(
             profile="cpu",
-            n_maps=256,
-            n_sims=2,
+            n_maps=2048,
+            n_sims=4,
             map_size=64,
             intensity_scale=10.0,
             base_filters=8,
             epochs=48.0,
             batch_size=64,
             select_every=5,
-            n_select=512,
-            n_generate=512,
+            n_select=256,
+            n_generate=256,
             speed_maps=1024,
             **_COMMON,
         ),
@@ -306,7 +329,7 @@ P1Config.PROFILES.update(
             profile="gpu",
             n_maps=32768,
             n_sims=16,
-            map_size=256,
+            map_size=128,
             intensity_scale=1.0,
             base_filters=64,
             epochs=88.0,
@@ -403,7 +426,8 @@ class P1Data:
             f"{sd:.4f}; {100 * inside:.4f}% inside [-1, 1]. Simulated over halofit Limber $C_\\ell$: "
             f"{res['ratio_at_tile_fundamental']:.2f} at the tiles' fundamental "
             f"$\\ell$ = {res['tile_fundamental']:.0f}; "
-            f"resolved (ratio >= {res['min_ratio']}) up to $\\ell$ = {res['resolved_max']:.0f}; the tiles' Nyquist "
+            f"resolved (within {100 * res['tolerance']:.0f}% of it) up to $\\ell$ = {res['resolved_max']:.0f}; "
+            "the tiles' Nyquist "
             f"multipole is {res['tile_nyquist']:.0f}."
         )
 
@@ -450,21 +474,22 @@ def resolved_ell(
     side_deg: float,
     cosmology: dict,
     z_source: float = 1.0,
-    min_ratio: float = 0.5,
+    tolerance: float = RESOLUTION_TOLERANCE,
     tile_size: int | None = None,
     device=None,
 ) -> dict:
-    r"""The largest multipole the simulated maps resolve: where their mean C_ell is still >= ``min_ratio`` x theory.
+    r"""The largest multipole the simulated maps resolve: their mean C_ell within ``tolerance`` (20%) of theory.
 
     The theory is pyccl's Limber :math:`C_\ell` with halofit :math:`P(k)` for sources at
     ``z_source``, evaluated at the centre of each bin one fundamental mode
-    :math:`\ell_f = 360/\theta` wide. ``resolved_max`` is the centre of the last bin before the
-    first one (from low :math:`\ell`) whose ratio falls below ``min_ratio``.
+    :math:`\ell_f = 360/\theta` wide. ``resolved_max`` is the centre of the last bin, from
+    :math:`2\ell_f` on, before the first one off by more than ``tolerance``
+    (:func:`gancosmo.sims.fidelity.resolved_max`).
 
     Returns
     -------
     dict
-        ``ell``, ``ratio`` (per bin), ``resolved_max``, ``min_ratio``, and with ``tile_size``
+        ``ell``, ``ratio`` (per bin), ``resolved_max``, ``tolerance``, and with ``tile_size``
         the tiles' fundamental and Nyquist multipoles and the ratio at the tiles' fundamental.
     """
     from ..cosmology import Cosmology
@@ -474,11 +499,8 @@ def resolved_ell(
     ell, cl = power_spectrum_2d(np.asarray(maps, np.float64), side_deg, edges, device=device)
     theory = Cosmology(**cosmology).convergence_cl(ell, z_source=z_source)
     ratio = cl.mean(0) / theory
-    bad = np.flatnonzero(ratio < min_ratio)
-    first = bad[0] if len(bad) else len(ell)
-    out = dict(
-        ell=ell, ratio=ratio, min_ratio=min_ratio, resolved_max=float(ell[first - 1]) if first > 0 else float(edges[0])
-    )
+    found = resolved_max(ell, ratio, 2 * 360.0 / side_deg, tolerance)
+    out = dict(ell=ell, ratio=ratio, tolerance=tolerance, resolved_max=float(edges[0]) if np.isnan(found) else found)
     if tile_size is not None:
         tile_side = side_deg * tile_size / n
         fund, nyq = 360.0 / tile_side, 360.0 / tile_side * tile_size / 2
@@ -496,9 +518,12 @@ def load_data(cfg: P1Config, progress: bool = False) -> P1Data:
     t0 = time.perf_counter()
     suite = load_suite("p1", profile=cfg.profile, device=cfg.resolved_device, progress=progress, **cfg.suite_options())
     maps = suite["maps"]
-    data = prepare_data(maps, simulation_ids(len(maps), cfg.n_sims), cfg.map_size, cfg.parent, seed=cfg.seed)
+    field_deg = suite.config["field_deg"]
+    data = prepare_data(
+        maps, simulation_ids(len(maps), cfg.n_sims), cfg.map_size, cfg.parent, seed=cfg.seed, side_deg=field_deg
+    )
     data.resolved = resolved_ell(
-        data.train_maps[:1024], FIELD_DEG, P1_COSMOLOGY, tile_size=cfg.map_size, device=cfg.resolved_device
+        data.train_maps[:1024], field_deg, P1_COSMOLOGY, tile_size=cfg.map_size, device=cfg.resolved_device
     )
     data.seconds = time.perf_counter() - t0
     return data
@@ -826,7 +851,7 @@ def _specs(n_modes: int, n_mf: int, resolved_max: float) -> list[RowSpec]:
         RowSpec(
             "cl_resolved_mean_abs_frac",
             "C_ell over the modes the simulation resolves: mean |fractional difference|",
-            notes=f"modes with ell <= resolved_max = {resolved_max:.0f} (simulated C_ell >= half of halofit); "
+            notes=f"modes with ell <= resolved_max = {resolved_max:.0f} (simulated C_ell within 20% of halofit); "
             "untestable when the tiles have none",
         ),
         RowSpec(
@@ -1345,7 +1370,8 @@ def run_meta(cfg: P1Config, data: P1Data, training: P1Training, ev: P1Evaluation
         parent=cfg.parent,
         resolved_max=res["resolved_max"],
         scored_max=res["tile_nyquist"],
-        resolved_how=f"largest ell where the mean C_ell of the training parent maps is >= {res['min_ratio']} x pyccl's "
+        resolved_how="largest ell up to which the mean C_ell of the training parent maps is within "
+        f"{res['tolerance']} of pyccl's "
         f"halofit Limber C_ell (z_s = 1); ratio at the tiles' fundamental ell {res['tile_fundamental']:.0f}: "
         f"{res['ratio_at_tile_fundamental']:.3f}",
         config=cfg.to_dict(),

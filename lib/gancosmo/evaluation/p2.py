@@ -22,13 +22,21 @@ scikit-image's ``structural_similarity``, batched: :func:`ssim_matrix`), FID\ :s
 regressor outputs (Eq. 5) and the calibrated binned statistics of C_ell and the folded
 bispectrum (:func:`gancosmo.evaluation.binned.binned_comparison`).
 
-Units: maps are dimensionless convergence on 5 x 5 deg (128 px); multipoles ell; C_ell in sr,
-B_ell in sr^2.
+Every multipole bin follows from the maps' size and field (:func:`ell_edges`,
+:func:`bispectrum_edges`, :func:`correlation_edges`): P2's maps have 128^2 pixels over 5 x 5 deg
+(Nyquist multipole 4608); the book's suite below ``paper`` has fewer pixels over the same field
+(``gancosmo.sims.suites.SIZES["p2"]``: 32^2 at ``cpu``, 64^2 at ``gpu``), chosen so that every
+scored multipole lies in the range the particle mesh resolves (checked per run by
+:func:`resolution_check`). The networks are Table A1/A2's at the suite's map size.
+
+Units: maps are dimensionless convergence on ``field_deg`` x ``field_deg`` deg (5 x 5);
+multipoles ell; C_ell in sr, B_ell in sr^2.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import subprocess
 import time
@@ -40,11 +48,13 @@ import numpy as np
 import torch
 from scipy.spatial import Delaunay
 
-from ..config import ChapterConfig, option, writable_folder
+from ..config import ChapterConfig, option, require_training, writable_folder
 from ..data.intensity import ConstantScale
 from ..params import ParameterError
+from ..progress import progress_bar
 from ..scorecard import Row, save_chapter_results
-from ..sims.suites import kids450_grid
+from ..sims.fidelity import RESOLUTION_TOLERANCE, resolved_max
+from ..sims.suites import kids450_grid, recipe_overrides
 from ..stats import (
     bispectrum_2d,
     fid_like,
@@ -60,10 +70,15 @@ from .protocol import RowSpec, Scores, real_vs_real_splits, rows_from_scores, sc
 from .sampling import LognormalNull, TorchEmulator
 
 __all__ = [
-    "BISPEC_EDGES",
-    "CORR_EDGES",
-    "ELL_EDGES",
     "FIELD_DEG",
+    "ell_fundamental",
+    "ell_nyquist",
+    "ell_edges",
+    "bispectrum_edges",
+    "correlation_edges",
+    "resolution_edges",
+    "pixel_quantile_count",
+    "suite_map_size",
     "GRID_METRICS",
     "MODELS",
     "PAPER",
@@ -89,12 +104,13 @@ __all__ = [
     "inside_training_hull",
     "nearest_training",
     "map_parents",
-    "resolved_ell",
+    "resolution_check",
     "latent_grid",
     "explorer_panel",
     "run_meta",
     "save_results",
     "summary_markdown",
+    "resolution_markdown",
     "data_markdown",
     "regressor_verdict",
     "memorisation_verdict",
@@ -108,17 +124,83 @@ __all__ = [
     "scoring_markdown",
 ]
 
+#: Side of P2's maps, and of the book's P2 suite at every profile, in degrees.
 FIELD_DEG = 5.0
-#: Power spectrum bins: P2's code uses linspace(200, 6000, 200); our 128 px maps reach ell ~ 4600
-#: (Nyquist) and bins narrower than the fundamental (72) are empty, so 24 bins from 200 to 4600.
-ELL_EDGES = np.linspace(200.0, 4600.0, 25)
-BISPEC_EDGES = np.linspace(200.0, 3000.0, 15)  # folded triangles, ratio 0.5: legs stay below Nyquist
-CORR_EDGES = np.linspace(300.0, 3000.0, 11)  # "coarsely-binned C_ell in 300 <= ell <= 3000" (Fig. 8)
 SSIM_WINDOW = 7  # scikit-image's default window (uniform, sample covariance, K1 = 0.01, K2 = 0.03)
-PIXEL_QUANTILES = 1024  # pixel values kept per map for the W1 (exact order statistics, every 16th of 128^2)
 PEAK_RADIUS = 2  # 24 neighbours (P2's 5 x 5 window)
 MODELS = ("A", "B", "C", "D")
-RESOLVED_MIN_RATIO = 0.75  # a bin is resolved while the simulated C_ell keeps at least this fraction of pyccl's
+
+#: C_ell bins: P2's code uses linspace(200, 6000, 200); bins narrower than the fundamental multipole are empty on
+#: our maps, so at most this many bins from :data:`ELL_MIN` to the maps' Nyquist multipole (128 px: 24 of 184).
+ELL_MIN, ELL_BINS = 200.0, 24
+#: The folded bispectrum (ratio 0.5): base legs from 200 to at most 3000 (P2's 128 px maps), and below Nyquist.
+BISPECTRUM_RANGE, BISPECTRUM_BINS = (200.0, 3000.0), 14
+#: Fig. 8's "coarsely-binned C_ell in 300 <= ell <= 3000", cut at the maps' Nyquist multipole when it is lower.
+CORRELATION_RANGE, CORRELATION_BINS = (300.0, 3000.0), 10
+#: Pixel values kept per map for the W1: exact order statistics, every 16th pixel of 128^2, every pixel of 32^2.
+PIXEL_QUANTILES_MAX = 1024
+
+
+# -------------------------------------------------------------------------- multipole bins of the maps
+def ell_fundamental(field_deg: float = FIELD_DEG) -> float:
+    """Fundamental multipole ``ell_f = 360 / field_deg`` of a square map ``field_deg`` degrees on a side (5 deg: 72)."""
+    return 360.0 / float(field_deg)
+
+
+def ell_nyquist(map_size: int, field_deg: float = FIELD_DEG) -> float:
+    """Nyquist multipole ``pi n / field = ell_f n / 2`` of ``n = map_size`` pixels per side (5 deg: 1152 at 32 px,
+    4608 at 128 px)."""
+    return ell_fundamental(field_deg) * int(map_size) / 2
+
+
+def _linear_edges(low: float, high: float, max_bins: int, min_width: float) -> np.ndarray:
+    """``max_bins`` equal bins from ``low`` to ``high``, fewer where they would be narrower than ``min_width``."""
+    if not high - low >= min_width:
+        raise ValueError(
+            f"the multipole range {low:g}-{high:g} is narrower than one fundamental mode ({min_width:g}); accepted "
+            "are maps whose Nyquist multipole lies at least one fundamental above the range's start."
+        )
+    n_bins = max(1, min(max_bins, int(math.floor((high - low) / min_width * (1 + 1e-9)))))
+    return np.linspace(low, high, n_bins + 1)
+
+
+def ell_edges(map_size: int, field_deg: float = FIELD_DEG) -> np.ndarray:
+    """Edges of the scored C_ell bins: up to :data:`ELL_BINS` from 200 to the Nyquist multipole, each at least one
+    fundamental wide (5 deg: 13 bins at 32 px, 24 at 64 and 128 px)."""
+    return _linear_edges(ELL_MIN, ell_nyquist(map_size, field_deg), ELL_BINS, ell_fundamental(field_deg))
+
+
+def bispectrum_edges(map_size: int, field_deg: float = FIELD_DEG) -> np.ndarray:
+    """Edges of the folded bispectrum's base leg: from 200 to 3000 or the Nyquist multipole, whichever is lower
+    (every leg of a folded triangle is at most its base, so all stay below Nyquist), bins at least one fundamental
+    wide."""
+    low, high = BISPECTRUM_RANGE
+    return _linear_edges(low, min(high, ell_nyquist(map_size, field_deg)), BISPECTRUM_BINS, ell_fundamental(field_deg))
+
+
+def correlation_edges(map_size: int, field_deg: float = FIELD_DEG) -> np.ndarray:
+    """Edges of Fig. 8's coarse C_ell bins (f_R): 10 from 300 to 3000, or to the Nyquist multipole when it is lower."""
+    low, high = CORRELATION_RANGE
+    return _linear_edges(low, min(high, ell_nyquist(map_size, field_deg)), CORRELATION_BINS, ell_fundamental(field_deg))
+
+
+def resolution_edges(map_size: int, field_deg: float = FIELD_DEG) -> np.ndarray:
+    """Bins one fundamental wide centred on ``ell_f, 2 ell_f, ..`` up to the Nyquist multipole, as
+    :func:`gancosmo.sims.fidelity.map_resolution` measures a suite (so the last centre is the Nyquist multipole)."""
+    return ell_fundamental(field_deg) * (np.arange(int(map_size) // 2 + 1) + 0.5)
+
+
+def pixel_quantile_count(map_size: int) -> int:
+    """Order statistics kept per map for the pixel W1: every pixel up to 32^2, then 1024 (a divisor of ``n^2``)."""
+    return min(PIXEL_QUANTILES_MAX, int(map_size) ** 2)
+
+
+def suite_map_size(profile: str) -> int:
+    """Pixels per side of the P2 suite's maps at ``profile`` (``gancosmo.sims.suites.SIZES["p2"]``)."""
+    from ..sims.suites import SIZES, resolve_profile
+
+    return int(SIZES["p2"][resolve_profile(profile)]["n_pix"])
+
 
 #: P2's numbers for its models A, B, C, D and its regressor (Sect. 5, Appendix B).
 PAPER = dict(
@@ -247,7 +329,7 @@ class P2Config(ChapterConfig):
         doc="'p2_text' (Eq. 5 as printed) or 'frechet' (the usual Frechet distance, the authors' code)",
         choices=("p2_text", "frechet"),
     )
-    # data (overrides of the P2 suite)
+    # data (the P2 suite's recipe at the profile; a value that differs from it is passed to the suite as an override)
     maps_per_cosmology: int = option(doc="simulated maps per cosmology (P2: 12,000)", low=6)
     n_particles: int = option(
         doc="particles per side of each PM simulation", check=_power_of_two, describe="a power of two >= 8"
@@ -281,6 +363,7 @@ class P2Config(ChapterConfig):
         low=0,
         low_open=True,
         nullable=True,
+        none="train by max_steps",
     )
     max_steps: int | None = option(doc="GAN generator steps (None: train by epochs)", low=1, nullable=True)
     batch_size: int = option(doc="maps per batch (P2: 64)", low=2)
@@ -341,6 +424,15 @@ class P2Config(ChapterConfig):
                 f"{self.train_fraction} + {self.dev_fraction}."
             )
         layout = self.layout()
+        if self.max_steps is None:
+            n_cosmologies = 46 if self.n_train_cosmologies is None else self.n_train_cosmologies
+            require_training(
+                self.epochs,
+                layout["train_maps"] * n_cosmologies,
+                self.batch_size,
+                self.critic_steps,
+                samples="training maps",
+            )
         if layout["test_parents"] < 2:
             raise ParameterError(
                 f"the split leaves {layout['test_parents']} test parent(s) per cosmology; accepted are at least 2 "
@@ -414,9 +506,20 @@ class P2Config(ChapterConfig):
     def parent_kind(self) -> str:
         return "simulation" if self.n_sims > 1 else "map"
 
+    @property
+    def map_size(self) -> int:
+        """Pixels per side of the suite's maps at this profile (the networks are built for it)."""
+        return suite_map_size(self.profile)
+
     def suite_options(self) -> dict:
-        """The P2 suite's sizes (``gancosmo.sims.suites.p2_maps`` overrides)."""
-        return dict(
+        """The data sizes that differ from the P2 suite's recipe at this profile (``p2_maps`` overrides).
+
+        Sizes equal to the recipe are left out, so that a run at a profile's own sizes reads the
+        data ``make data`` generated and keeps the recipe's measured ``resolved_max``.
+        """
+        return recipe_overrides(
+            "p2",
+            self.profile,
             maps_per_cosmology=self.maps_per_cosmology,
             n_particles=self.n_particles,
             n_steps=self.n_steps,
@@ -454,6 +557,18 @@ class P2Config(ChapterConfig):
         )
 
 
+#: The P2Config fields that size the data: the P2 suite's recipe (``gancosmo.sims.suites.SIZES["p2"]``).
+SUITE_DATA_FIELDS = ("maps_per_cosmology", "n_particles", "n_steps", "box_size", "n_sims")
+
+
+def _suite_data(profile: str, **changes) -> dict:
+    """The data fields of a profile: the P2 suite's recipe at ``profile``, with ``changes`` (smoke only)."""
+    from ..sims.suites import SIZES
+
+    recipe = SIZES["p2"][profile]
+    return {name: changes.get(name, recipe[name]) for name in SUITE_DATA_FIELDS}
+
+
 _COMMON = dict(
     seed=0,
     conditioning="paper",
@@ -467,14 +582,12 @@ _COMMON = dict(
     results_dir=None,
 )
 P2Config.PROFILES = {
+    # smoke: the suite's smoke maps with 16 per cosmology (enough for the splits), 2 PM steps in a 512 Mpc/h box
+    # (fewer lens planes): plumbing only
     "smoke": P2Config(
         profile="smoke",
         **_COMMON,
-        maps_per_cosmology=16,
-        n_particles=32,
-        n_steps=2,
-        box_size=512.0,
-        n_sims=1,
+        **_suite_data("smoke", maps_per_cosmology=16, n_steps=2, box_size=512.0),
         n_train_cosmologies=1,
         train_fraction=0.5,
         dev_fraction=0.125,
@@ -491,16 +604,12 @@ P2Config.PROFILES = {
         n_latent_grid=2,
         explorer_grid=(2, 1, 2),
     ),
-    # cpu: one PM run per cosmology (64 maps of it); 110 generator steps of a narrow network at 10x P2's rate;
-    # all 57 cosmologies scored (about a fifth of the run on two idle cores)
+    # cpu: the suite's cpu recipe (32^2 px maps, 64 per cosmology from one PM run); 110 generator steps of a narrow
+    # network at 10x P2's rate; all 57 cosmologies scored
     "cpu": P2Config(
         profile="cpu",
         **_COMMON,
-        maps_per_cosmology=64,
-        n_particles=32,
-        n_steps=6,
-        box_size=256.0,
-        n_sims=1,
+        **_suite_data("cpu"),
         n_train_cosmologies=None,
         train_fraction=0.4,
         dev_fraction=0.1,
@@ -517,15 +626,12 @@ P2Config.PROFILES = {
         n_latent_grid=4,
         explorer_grid=(4, 4, 2),
     ),
-    # gpu: 8 runs per cosmology so that train / dev / test are whole simulations (4 / 1 / 3)
+    # gpu: the suite's gpu recipe (64^2 px maps), 8 runs per cosmology so that train / dev / test are whole
+    # simulations (4 / 1 / 3)
     "gpu": P2Config(
         profile="gpu",
         **_COMMON,
-        maps_per_cosmology=1000,
-        n_particles=128,
-        n_steps=20,
-        box_size=256.0,
-        n_sims=8,
+        **_suite_data("gpu"),
         n_train_cosmologies=None,
         train_fraction=0.5,
         dev_fraction=0.125,
@@ -540,16 +646,13 @@ P2Config.PROFILES = {
         n_eval=None,
         n_scored_training=None,
         n_latent_grid=5,
-        explorer_grid=(9, 9, 4),
+        explorer_grid=(6, 5, 3),
     ),
+    # paper: the suite's paper recipe (P2's 128^2 px maps, 12,000 per cosmology)
     "paper": P2Config(
         profile="paper",
         **_COMMON,
-        maps_per_cosmology=12000,
-        n_particles=256,
-        n_steps=30,
-        box_size=256.0,
-        n_sims=50,
+        **_suite_data("paper"),
         n_train_cosmologies=None,
         train_fraction=0.5,
         dev_fraction=0.125,
@@ -564,7 +667,7 @@ P2Config.PROFILES = {
         n_eval=None,
         n_scored_training=None,
         n_latent_grid=5,
-        explorer_grid=(9, 9, 4),
+        explorer_grid=(6, 5, 3),
     ),
 }
 
@@ -574,7 +677,7 @@ P2Config.PROFILES = {
 class P2Data:
     """The chapter's maps with their cosmology, parent and role (``train``/``dev``/``test``)."""
 
-    maps: np.ndarray  # (N, 128, 128) float32 convergence
+    maps: np.ndarray  # (N, n, n) float32 convergence, n = map_size
     params: np.ndarray  # (N, 2) (Omega_m, sigma_8)
     cosmology: np.ndarray  # (N,) index into the 57-cosmology grid
     parent: np.ndarray  # (N,) parent id, unique over cosmologies
@@ -591,6 +694,13 @@ class P2Data:
     ssim_range: float  # SSIM data_range: max - min over the GAN's training maps
     seconds: float
     build_seconds: float  # time the suite took to simulate (0 when read from the cache... as recorded by the cache)
+    map_size: int  # pixels per side (the suite's n_pix)
+    field_deg: float  # map side in degrees (the suite's field_deg)
+    suite_resolved_max: float | None = None  # the suite recipe's measured resolved_max (None: not measured/overridden)
+
+    @property
+    def pixel_arcmin(self) -> float:
+        return 60.0 * self.field_deg / self.map_size
 
     def index(self, cosmology: int, role: str | tuple = ("train", "dev", "test")) -> np.ndarray:
         roles = (role,) if isinstance(role, str) else tuple(role)
@@ -627,6 +737,12 @@ def load_data(cfg: P2Config, progress: bool = True) -> P2Data:
         profile=cfg.profile, device=cfg.resolved_device(), progress=progress, cosmologies=use, **cfg.suite_options()
     )
     maps, params, cidx = suite["maps"], suite["params"], suite["cosmology_index"]
+    map_size, field_deg = int(suite.config["n_pix"]), float(suite.config["field_deg"])
+    if maps.shape[1:] != (map_size, map_size):
+        raise ValueError(
+            f"the P2 suite's maps have shape {maps.shape[1:]}, not its recorded {map_size} x {map_size} pixels; "
+            "accepted is a suite whose arrays match its config (regenerate the cache)."
+        )
     parent = np.empty(len(maps), dtype=np.int64)
     role = np.empty(len(maps), dtype="<U5")
     for c in use:
@@ -658,6 +774,9 @@ def load_data(cfg: P2Config, progress: bool = True) -> P2Data:
         ssim_range=float(np.ptp(maps[sel])),
         seconds=time.perf_counter() - t0,
         build_seconds=float(suite.meta.get("seconds", 0.0)),
+        map_size=map_size,
+        field_deg=field_deg,
+        suite_resolved_max=suite.config.get("resolved_max"),
     )
 
 
@@ -684,7 +803,7 @@ def train_gan(cfg: P2Config, data: P2Data, progress: bool = True) -> GanRun:
     from ..models.conditional import conditional_gan, count_parameters
     from ..train import Trainer
 
-    G, D = conditional_gan(cfg.width, conditioning=cfg.conditioning, seed=cfg.seed)
+    G, D = conditional_gan(cfg.width, conditioning=cfg.conditioning, seed=cfg.seed, map_size=data.map_size)
     sel = data.gan_training()
     x = data.transform.forward(data.maps[sel]).astype(np.float32)
     y = data.params[sel].astype(np.float32)
@@ -752,7 +871,7 @@ def train_feature_regressor(cfg: P2Config, data: P2Data, progress: bool = True) 
     t0 = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
-        model = Regressor(cfg.regressor_width).to(cfg.resolved_device())
+        model = Regressor(cfg.regressor_width, map_size=data.map_size).to(cfg.resolved_device())
     fit = train_regressor(
         model,
         f(data.maps[tr]),
@@ -827,12 +946,15 @@ def ssim_matrix(maps, data_range: float, window: int = SSIM_WINDOW, device=None,
     return out
 
 
-def pixel_quantiles(maps, k: int = PIXEL_QUANTILES) -> np.ndarray:
+def pixel_quantiles(maps, k: int | None = None) -> np.ndarray:
     """``(N, k)`` order statistics of each map's pixels at levels ``(q + 1/2)/k``: the pixel distribution, compressed.
 
-    For ``H W`` a multiple of ``k`` these are every ``HW/k``-th sorted value (exact, no interpolation).
+    ``k`` defaults to :func:`pixel_quantile_count` of the maps' side. For ``H W`` a multiple of
+    ``k`` these are every ``HW/k``-th sorted value (exact, no interpolation).
     """
-    x = torch.as_tensor(np.asarray(maps, np.float32)).reshape(len(maps), -1)
+    maps = np.asarray(maps, np.float32)
+    k = pixel_quantile_count(maps.shape[-1]) if k is None else int(k)
+    x = torch.as_tensor(maps).reshape(len(maps), -1)
     s = torch.sort(x, dim=1).values
     pos = ((np.arange(k) + 0.5) * s.shape[1] / k).astype(int)
     return s[:, pos].numpy().astype(np.float64)
@@ -858,34 +980,41 @@ def minkowski_interior(maps, thresholds, border: int = 2) -> tuple:
     return minkowski_2d(np.asarray(maps, np.float64), thresholds, boundary="mask", border=border)
 
 
-_BISPEC_KEEP: np.ndarray | None = None
+@functools.lru_cache(maxsize=8)
+def _bispectrum_keep(map_size: int, field_deg: float = FIELD_DEG) -> np.ndarray:
+    """Bins of :func:`bispectrum_edges` that hold folded triangles on maps of ``map_size`` pixels over ``field_deg``
+    degrees (the others are 0 by construction)."""
+    m = np.random.default_rng(0).normal(size=(1, map_size, map_size))
+    keep = bispectrum_2d(m, field_deg, bispectrum_edges(map_size, field_deg))[1][0] != 0
+    keep.setflags(write=False)
+    return keep
 
 
-def _bispectrum_keep() -> np.ndarray:
-    """Bispectrum bins that hold folded triangles on 128 px maps of 5 deg (the others are 0 by construction)."""
-    global _BISPEC_KEEP
-    if _BISPEC_KEEP is None:
-        m = np.random.default_rng(0).normal(size=(1, 128, 128))
-        _BISPEC_KEEP = bispectrum_2d(m, FIELD_DEG, BISPEC_EDGES)[1][0] != 0
-    return _BISPEC_KEEP
+def _map_side(maps: np.ndarray) -> int:
+    """Pixels per side of a batch of square maps ``(N, n, n)``."""
+    if maps.ndim != 3 or maps.shape[1] != maps.shape[2]:
+        raise ValueError(f"maps have shape {maps.shape}; accepted are square maps (N, n, n).")
+    return int(maps.shape[-1])
 
 
-def features(maps, data_range: float, regressor: RegressorRun | None = None, transform=None) -> dict:
+def features(maps, data_range: float, regressor: RegressorRun | None = None, transform=None, field_deg=FIELD_DEG):
     """The per-map statistics every comparison reads: one row per map (computed once per set).
 
-    Keys: ``cl`` C_ell on :data:`ELL_EDGES`; ``bl`` the folded bispectrum (ratio 0.5) on
-    :data:`BISPEC_EDGES` (bins with triangles); ``ccl`` C_ell on :data:`CORR_EDGES` (for f_R);
-    ``pixq`` pixel quantiles (:func:`pixel_quantiles`), ``pix_m1``/``pix_m2`` each map's pixel
-    mean and mean square; ``peaks`` the interior peak values (a list); ``ssim`` the SSIM of
-    every pair within the set and ``idx`` the row's position in it; ``reg`` the regressor's
-    (Omega_m, sigma_8) when ``regressor`` is given.
+    The bins follow from the maps' side ``n`` and ``field_deg`` (degrees). Keys: ``cl`` C_ell on
+    :func:`ell_edges`; ``bl`` the folded bispectrum (ratio 0.5) on :func:`bispectrum_edges`
+    (bins with triangles); ``ccl`` C_ell on :func:`correlation_edges` (for f_R); ``pixq`` pixel
+    quantiles (:func:`pixel_quantiles`), ``pix_m1``/``pix_m2`` each map's pixel mean and mean
+    square; ``peaks`` the interior peak values (a list); ``ssim`` the SSIM of every pair within
+    the set and ``idx`` the row's position in it; ``reg`` the regressor's (Omega_m, sigma_8)
+    when ``regressor`` is given.
     """
     m = np.asarray(maps, np.float64)
+    n_pix = _map_side(m)
     x = m.reshape(len(m), -1)
     out = dict(
-        cl=power_spectrum_2d(m, FIELD_DEG, ELL_EDGES)[1],
-        bl=bispectrum_2d(m, FIELD_DEG, BISPEC_EDGES)[1][:, _bispectrum_keep()],
-        ccl=power_spectrum_2d(m, FIELD_DEG, CORR_EDGES)[1],
+        cl=power_spectrum_2d(m, field_deg, ell_edges(n_pix, field_deg))[1],
+        bl=bispectrum_2d(m, field_deg, bispectrum_edges(n_pix, field_deg))[1][:, _bispectrum_keep(n_pix, field_deg)],
+        ccl=power_spectrum_2d(m, field_deg, correlation_edges(n_pix, field_deg))[1],
         pixq=pixel_quantiles(m),
         pix_m1=x.mean(1),
         pix_m2=(x * x).mean(1),
@@ -916,7 +1045,7 @@ def compare(real: dict, other: dict, fid_formula: str = "p2_text") -> dict:
     r"""P2's metrics of ``other`` against ``real`` (feature sets of :func:`features`, equal sizes).
 
     Returns ``w1_pixel`` and ``w1_peak`` (normalized W1: both standardized by the real set's
-    mean and std), ``f_r`` (Eq. 3 on :data:`CORR_EDGES`), ``s_ssim`` (Eq. 4 over all pairs
+    mean and std), ``f_r`` (Eq. 3 on :func:`correlation_edges`), ``s_ssim`` (Eq. 4 over all pairs
     within each set), ``fid_sqrt`` (Eq. 5, NaN without ``reg`` features) and the binned
     statistics ``cl_*`` and ``bl_*`` of :func:`gancosmo.evaluation.binned.binned_comparison`
     (``*_mean_abs_frac`` is P2's mean :math:`|f_{C_\ell}|`, :math:`|f_{B_\ell}|`).
@@ -943,32 +1072,70 @@ def compare(real: dict, other: dict, fid_formula: str = "p2_text") -> dict:
     return out
 
 
-def resolved_ell(
-    ell: np.ndarray, cl_sim: np.ndarray, cl_theory: np.ndarray, min_ratio: float = RESOLVED_MIN_RATIO
-) -> float | None:
-    """The resolution limit: the centre of the last bin before the mean simulated C_ell first falls below
-    ``min_ratio`` times theory (the PM grid's loss of small-scale power; an excess is reported apart).
+def resolution_check(maps, omega_m: float, sigma8: float, field_deg: float = FIELD_DEG) -> dict:
+    r"""Mean C_ell of one cosmology's maps against pyccl's (Limber, halofit, our n(z)): the multipoles resolved.
 
-    None when the first bin already falls below.
+    Bins are one fundamental :math:`\ell_f = 360/\theta` wide up to the Nyquist multipole
+    (:func:`resolution_edges`, as :func:`gancosmo.sims.fidelity.map_resolution` measures the
+    suite); ``resolved_max`` is :func:`gancosmo.sims.fidelity.resolved_max` of their ratio from
+    :math:`2\ell_f` on with tolerance 20%: the centre of the last bin before the first one off
+    by more than 20% (None when the first is already off). Its largest value is the Nyquist
+    multipole, the chapter's ``scored_max``.
+
+    Parameters
+    ----------
+    maps : array_like
+        ``(N, n, n)`` convergence maps of the cosmology ``(omega_m, sigma8)``.
+    field_deg : float
+        Map side in degrees.
+
+    Returns
+    -------
+    dict
+        ``ell``, ``sim`` (mean C_ell, sr), ``theory`` (sr), ``ratio``, ``resolved_max``,
+        ``max_deviation`` (largest ``|ratio - 1|`` of the resolved bins, None without any),
+        ``tolerance``, ``ell_min`` (``2 ell_f``) and ``scored_max`` (the Nyquist multipole).
     """
-    good = np.asarray(cl_sim) / np.asarray(cl_theory) >= min_ratio
-    if not good[0]:
-        return None
-    last = int(np.argmin(good)) - 1 if not good.all() else len(good) - 1
-    return float(ell[last])
+    from ..cosmology import Cosmology, kids450_nz
+
+    m = np.asarray(maps, np.float64)
+    n_pix = _map_side(m)
+    ell, cl = power_spectrum_2d(m, field_deg, resolution_edges(n_pix, field_deg))
+    theory = Cosmology(float(omega_m), float(sigma8)).convergence_cl(ell, nz=kids450_nz)
+    sim = cl.mean(0)
+    ratio = sim / theory
+    ell_min = 2 * ell_fundamental(field_deg)
+    found = resolved_max(ell, ratio, ell_min, RESOLUTION_TOLERANCE)
+    resolved = None if np.isnan(found) else float(found)
+    inside = (ell >= ell_min * (1 - 1e-9)) & (ell <= (resolved if resolved is not None else -1.0))
+    return dict(
+        ell=ell,
+        sim=sim,
+        theory=theory,
+        ratio=ratio,
+        resolved_max=resolved,
+        max_deviation=float(np.max(np.abs(ratio[inside] - 1))) if inside.any() else None,
+        tolerance=RESOLUTION_TOLERANCE,
+        ell_min=ell_min,
+        scored_max=ell_nyquist(n_pix, field_deg),
+    )
 
 
 # -------------------------------------------------------------------------- figures' curves
-def summary_curves(sets: dict) -> dict:
+def summary_curves(sets: dict, field_deg: float = FIELD_DEG) -> dict:
     """The curves of Figs. 5-8 for one cosmology and several equal-size sets of maps (the first is the real one).
 
-    ``sets``: name -> ``(n, 128, 128)`` maps. Returns ``names``, ``hist_x`` and per statistic
-    (``pixel``, ``peak``, ``cl``, ``bl``, ``minkowski``) a dict name -> per-map values, plus
-    ``ell``, ``ell_b``, ``nu``, ``corr`` (name -> correlation matrix of C_ell on :data:`CORR_EDGES`)
-    and ``f_r`` (name -> f_R against the first set).
+    ``sets``: name -> ``(N, n, n)`` maps over ``field_deg`` degrees. Returns ``names``, ``hist_x``
+    and per statistic (``pixel``, ``peak``, ``cl``, ``bl``, ``minkowski``) a dict name -> per-map
+    values, plus ``ell``, ``ell_b``, ``nu``, ``corr`` (name -> correlation matrix of C_ell on
+    :func:`correlation_edges`), ``corr_range`` (its first and last edge) and ``f_r`` (name -> f_R
+    against the first set).
     """
     names = list(sets)
     real = np.asarray(sets[names[0]], np.float64)
+    n_pix = _map_side(real)
+    cl_edges, bl_edges = ell_edges(n_pix, field_deg), bispectrum_edges(n_pix, field_deg)
+    corr_edges, keep = correlation_edges(n_pix, field_deg), _bispectrum_keep(n_pix, field_deg)
     lo, hi = np.quantile(real, 0.001), np.quantile(real, 0.999)
     edges = np.linspace(lo, hi, 41)
 
@@ -980,8 +1147,9 @@ def summary_curves(sets: dict) -> dict:
     out = dict(
         names=names,
         hist_x=0.5 * (edges[1:] + edges[:-1]),
-        ell=0.5 * (ELL_EDGES[1:] + ELL_EDGES[:-1]),
-        ell_b=(0.5 * (BISPEC_EDGES[1:] + BISPEC_EDGES[:-1]))[_bispectrum_keep()],
+        ell=0.5 * (cl_edges[1:] + cl_edges[:-1]),
+        ell_b=(0.5 * (bl_edges[1:] + bl_edges[:-1]))[keep],
+        corr_range=(float(corr_edges[0]), float(corr_edges[-1])),
         pixel={},
         peak={},
         cl={},
@@ -995,11 +1163,11 @@ def summary_curves(sets: dict) -> dict:
         x = np.asarray(sets[name], np.float64)
         out["pixel"][name] = hist(x.reshape(len(x), -1))
         out["peak"][name] = hist(interior_peaks(x))
-        out["cl"][name] = power_spectrum_2d(x, FIELD_DEG, ELL_EDGES)[1]
-        out["bl"][name] = bispectrum_2d(x, FIELD_DEG, BISPEC_EDGES)[1][:, _bispectrum_keep()]
+        out["cl"][name] = power_spectrum_2d(x, field_deg, cl_edges)[1]
+        out["bl"][name] = bispectrum_2d(x, field_deg, bl_edges)[1][:, keep]
         nu, *v = minkowski_interior(x, nu_edges)
         out["minkowski"][name] = v
-        ccl[name] = power_spectrum_2d(x, FIELD_DEG, CORR_EDGES)[1]
+        ccl[name] = power_spectrum_2d(x, field_deg, corr_edges)[1]
         out["corr"][name] = np.corrcoef(ccl[name], rowvar=False)
         out["f_r"][name] = frobenius_fr(ccl[names[0]], ccl[name])
     out["nu"] = nu
@@ -1046,9 +1214,9 @@ class P2Evaluation:
     n_splits: int
     scored_train: list
     scored_test: list
-    resolved_max: float | None
-    scored_max: dict
-    theory_check: dict  # ell, mean simulated C_ell and theory of model A's cosmology
+    resolved_max: float | None  # the smallest resolved_max over models A-D (None: one is off already at 2 ell_f)
+    scored_max: dict  # statistic -> largest multipole it scores (cl: the Nyquist multipole)
+    theory_check: dict  # models: name -> resolution_check of all its maps; resolved_max, scored_max, tolerance
     seconds: float
     timings: dict = field(default_factory=dict)
 
@@ -1068,8 +1236,16 @@ class P2Evaluation:
         return c
 
 
-def _specs_per_model(model: str, k: int, n: int, parent_kind: str) -> list[RowSpec]:
-    """The rows of one named model (k: its position in A-D, for the paper's numbers)."""
+def _ell_range(edges: np.ndarray) -> str:
+    return f"{len(edges) - 1} bins {edges[0]:.0f}-{edges[-1]:.0f}"
+
+
+def _specs_per_model(
+    model: str, k: int, n: int, parent_kind: str, *, map_size: int, field_deg: float = FIELD_DEG
+) -> list[RowSpec]:
+    """The rows of one named model (k: its position in A-D, for the paper's numbers) on maps of ``map_size`` pixels
+    over ``field_deg`` degrees (the multipole ranges in the quantities)."""
+    corr = correlation_edges(map_size, field_deg)
     common = (
         f"{n} real (test A) vs {n} emulated maps; band: {{ns}} parent-level splits of the cosmology's test pool "
         f"(parent = {parent_kind})"
@@ -1091,7 +1267,7 @@ def _specs_per_model(model: str, k: int, n: int, parent_kind: str) -> list[RowSp
         ),
         RowSpec(
             f"f_r_{model.lower()}",
-            f"f_R, C_ell correlation matrices 300-3000 (Eq. 3, Fig. 8), model {model}",
+            f"f_R, C_ell correlation matrices {corr[0]:.0f}-{corr[-1]:.0f} (Eq. 3, Fig. 8), model {model}",
             PAPER["f_r"][k],
             notes=common + "; equal N on both sides",
             source="f_r",
@@ -1114,8 +1290,14 @@ def _specs_per_model(model: str, k: int, n: int, parent_kind: str) -> list[RowSp
         ),
     ]
     for prefix, what, fig, paper, tol in (
-        ("cl", "C_ell, 24 bins 200-4600", "Fig. 6", PAPER["cl_mean_abs_frac"], 0.05),
-        ("bl", "folded bispectrum, 200-3000", "Fig. 6", PAPER["bl_mean_abs_frac"], 0.2),
+        ("cl", f"C_ell, {_ell_range(ell_edges(map_size, field_deg))}", "Fig. 6", PAPER["cl_mean_abs_frac"], 0.05),
+        (
+            "bl",
+            f"folded bispectrum, {_ell_range(bispectrum_edges(map_size, field_deg))}",
+            "Fig. 6",
+            PAPER["bl_mean_abs_frac"],
+            0.2,
+        ),
     ):
         specs += [
             RowSpec(
@@ -1242,7 +1424,6 @@ def evaluate(cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, 
     Scored: every test cosmology in the data and ``cfg.n_scored_training`` training cosmologies
     spread evenly over the grid's list (None: all of them).
     """
-    from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
     n = cfg.n_per_side
@@ -1258,18 +1439,19 @@ def evaluate(cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, 
         scored_train = train_ids
     scored_test = list(data.test_cosmologies)
     em, R = gan.emulator, data.ssim_range
-    feats = lambda maps: features(maps, R, regressor, data.transform)  # noqa: E731
+    feats = lambda maps: features(maps, R, regressor, data.transform, field_deg=data.field_deg)  # noqa: E731
     cmp = lambda a, b: compare(a, b, cfg.fid_formula)  # noqa: E731
     per, curves, reg_points, examples = {}, {}, {}, {}
     named_of = {i: k for k, i in data.named.items()}
-    for c in tqdm(scored_test + scored_train, desc="cosmologies scored", disable=not progress):
+    scored = scored_test + scored_train
+    for c in progress_bar(len(scored), "cosmologies scored", disable=not progress, iterable=scored):
         kind = "test" if c in scored_test else "train"
         pool = data.index(c, "test")
         splits = real_vs_real_splits(data.parent[pool], n, cfg.n_splits, seed=cfg.seed + c)
         labels = (float(data.omega_m[c]), float(data.sigma8[c]))
         fake = em.sample(n, seed=cfg.seed + 10 + c, labels=labels)
         fit_roles = "train" if kind == "train" else ("train", "dev")
-        null_maps = LognormalNull(data.maps[data.index(c, fit_roles)], FIELD_DEG).sample(n, seed=cfg.seed + 20 + c)
+        null_maps = LognormalNull(data.maps[data.index(c, fit_roles)], data.field_deg).sample(n, seed=cfg.seed + 20 + c)
         f_real = feats(data.maps[pool])
         f_fake, f_null = feats(fake), feats(null_maps)
         sc = score(cmp, f_real, splits, f_fake, f_null)
@@ -1293,7 +1475,7 @@ def evaluate(cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, 
         if c in named_of:
             real_a = data.maps[pool[splits.a]]
             sets = {"N-body (test A)": real_a, "GAN": fake, "lognormal null": null_maps}
-            curves[named_of[c]] = summary_curves(sets)
+            curves[named_of[c]] = summary_curves(sets, field_deg=data.field_deg)
             examples[named_of[c]] = {k: v[:2] for k, v in sets.items()}
             reg_points[named_of[c]] = (f_real["reg"][splits.a], f_fake["reg"])
     t_scored = time.perf_counter() - t0
@@ -1304,7 +1486,7 @@ def evaluate(cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, 
             continue
         specs = [
             dataclasses.replace(s, notes=s.notes.replace("{ns}", str(per[c].scores.n_splits)))
-            for s in _specs_per_model(model, k, n, data.parent_kind)
+            for s in _specs_per_model(model, k, n, data.parent_kind, map_size=data.map_size, field_deg=data.field_deg)
         ]
         rows += rows_from_scores(specs, per[c].scores)
         if per[c].baseline is not None:
@@ -1328,7 +1510,11 @@ def evaluate(cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, 
         scored_train=scored_train,
         scored_test=scored_test,
         resolved_max=theory["resolved_max"],
-        scored_max=dict(cl=float(ELL_EDGES[-1]), bl=float(BISPEC_EDGES[-1]), f_r=float(CORR_EDGES[-1])),
+        scored_max=dict(
+            cl=float(ell_edges(data.map_size, data.field_deg)[-1]),
+            bl=float(bispectrum_edges(data.map_size, data.field_deg)[-1]),
+            f_r=float(correlation_edges(data.map_size, data.field_deg)[-1]),
+        ),
         theory_check=theory,
         seconds=time.perf_counter() - t0,
         timings=dict(scoring=t_scored),
@@ -1392,23 +1578,23 @@ def _memorisation_rows(css: list) -> list[Row]:
 
 
 def _theory_check(data: P2Data) -> dict:
-    """Mean C_ell of all maps of model A's cosmology against pyccl (Limber, halofit, our n(z)): the resolved ell and
-    the largest excess over pyccl below it."""
-    from ..cosmology import Cosmology, kids450_nz
-
-    c = data.named["A"]
-    ell, cl = power_spectrum_2d(data.maps[data.index(c)], FIELD_DEG, ELL_EDGES)
-    theory = Cosmology(float(data.omega_m[c]), float(data.sigma8[c])).convergence_cl(ell, nz=kids450_nz)
-    res = resolved_ell(ell, cl.mean(0), theory)
-    upto = ell <= (res if res is not None else ell[0])
+    """:func:`resolution_check` of all maps of each named model's cosmology (A near the grid's centre, B-D at its
+    edges) and the smallest ``resolved_max`` over them (None when one is off by more than 20% already at 2 ell_f)."""
+    models = {}
+    for name in MODELS:
+        c = data.named[name]
+        if c in data.cosmologies:
+            models[name] = resolution_check(
+                data.maps[data.index(c)], data.omega_m[c], data.sigma8[c], field_deg=data.field_deg
+            )
+            models[name]["cosmology"] = c
+    found = [m["resolved_max"] for m in models.values()]
     return dict(
-        max_excess=float(np.max(cl.mean(0)[upto] / theory[upto] - 1)),
-        ell=ell,
-        sim=cl.mean(0),
-        theory=theory,
-        cosmology=c,
-        resolved_max=res,
-        min_ratio=RESOLVED_MIN_RATIO,
+        models=models,
+        resolved_max=None if not found or any(r is None for r in found) else float(min(found)),
+        scored_max=ell_nyquist(data.map_size, data.field_deg),
+        tolerance=RESOLUTION_TOLERANCE,
+        ell_min=2 * ell_fundamental(data.field_deg),
     )
 
 
@@ -1436,17 +1622,20 @@ def explorer_panel(emulator: TorchEmulator, data: P2Data, label: str = ""):
             cache[key] = Cosmology(om, s8).convergence_cl(ell, nz=kids450_nz)
         return cache[key]
 
+    edges = ell_edges(data.map_size, data.field_deg)
+
     def nearest(om, s8):
         i = nearest_training(om, s8, data.train_cosmologies)
-        ell, cl = power_spectrum_2d(data.maps[data.index(i)], FIELD_DEG, ELL_EDGES)
+        ell, cl = power_spectrum_2d(data.maps[data.index(i)], data.field_deg, edges)
         return f"({data.omega_m[i]:.3f}, {data.sigma8[i]:.3f})", ell, cl.mean(0), cl.std(0)
 
     return ExplorerPanel(
         lambda om, s8, sd: emulator.sample(1, seed=sd, labels=(om, s8))[0],
-        lambda m: power_spectrum_2d(m, FIELD_DEG, ELL_EDGES),
+        lambda m: power_spectrum_2d(m, data.field_deg, edges),
         theory,
         nearest,
         lambda om, s8: bool(inside_training_hull(om, s8)[0]),
+        side_deg=data.field_deg,
         label=label,
     )
 
@@ -1463,9 +1652,18 @@ def slider_range(lowest: float, lo: float, hi: float) -> tuple:
 
 
 def explorer_values(cfg: P2Config) -> tuple:
-    """The static explorer's (Omega_m values, sigma_8 values, seeds): the grid's range, ``cfg.explorer_grid`` points."""
+    """The static explorer's grid: Omega_m values, sigma_8 values per Omega_m (one row each) and seeds.
+
+    The grid lies inside the convex hull of the 46 training cosmologies (each Omega_m column spans
+    the hull's sigma_8 range at that Omega_m, :func:`gancosmo.viz.widgets.hull_grid`) and passes
+    through (``explore_omega_m``, ``explore_sigma8``), where the explorer starts.
+    """
+    from ..viz.widgets import hull_grid
+
     n_om, n_s8, n_seed = cfg.explorer_grid
-    return np.linspace(0.101, 0.487, n_om), np.linspace(0.475, 1.331, n_s8), list(range(n_seed))
+    train = [(g["omega_m"], g["sigma8"]) for g in kids450_grid() if g["split"] == "train"]
+    om, s8 = hull_grid(train, n_om, n_s8, through=(cfg.explore_omega_m, cfg.explore_sigma8))
+    return om, s8, [cfg.seed + k for k in range(n_seed)]
 
 
 # -------------------------------------------------------------------------- meta, results, text
@@ -1497,14 +1695,21 @@ def run_meta(
         seeds=[cfg.seed],
         n_splits=cfg.n_splits,
         config=cfg.to_dict(),
+        map_size=data.map_size,
+        field_deg=data.field_deg,
+        pixel_arcmin=data.pixel_arcmin,
         resolved_max=ev.resolved_max,
         scored_max=ev.scored_max["cl"],
         scored_max_by_statistic=ev.scored_max,
+        resolved_max_by_model={k: v["resolved_max"] for k, v in ev.theory_check["models"].items()},
+        resolved_max_deviation_by_model={k: v["max_deviation"] for k, v in ev.theory_check["models"].items()},
+        suite_resolved_max=data.suite_resolved_max,
         resolved_how=(
-            f"centre of the last ell bin before the mean C_ell of all {len(data.index(data.named['A']))} maps of model "
-            f"A's cosmology first falls below {RESOLVED_MIN_RATIO:g} x pyccl's (Limber, halofit, our n(z))"
+            "smallest over models A-D of the largest ell up to which the mean C_ell of all the cosmology's maps, in "
+            f"bins one fundamental ({ell_fundamental(data.field_deg):.0f}) wide from twice the fundamental to the "
+            f"Nyquist multipole, lies within {RESOLUTION_TOLERANCE:.0%} of pyccl's (Limber, halofit, our n(z)); "
+            "scored_max is the Nyquist multipole, the last of those bins"
         ),
-        resolved_excess=ev.theory_check["max_excess"],
         sizes=dict(
             cosmologies=len(data.cosmologies),
             maps_per_cosmology=cfg.maps_per_cosmology,
@@ -1540,7 +1745,7 @@ def save_results(cfg: P2Config, ev: P2Evaluation, meta: dict, figures: dict):
     """Write ``scorecard_p2_{profile}.json`` and the figures into ``cfg.results_dir`` (nothing when it is None)."""
     if cfg.results_dir is None:
         return None
-    return save_chapter_results(cfg.results_dir, "p2", cfg.profile, ev.rows, meta, figures, dpi=80)
+    return save_chapter_results(cfg.results_dir, "p2", cfg.profile, ev.rows, meta, figures, dpi=80, config=cfg)
 
 
 def start_note(cfg: P2Config) -> str:
@@ -1558,16 +1763,18 @@ def start_note(cfg: P2Config) -> str:
 
 def network_summary(cfg: P2Config, gan: GanRun) -> str:
     """Parameter counts at the paper's width and at this run's, and the conditioning's lengths."""
-    from ..models.conditional import PAPER_WIDTH, conditional_gan, count_parameters
+    from ..models.conditional import PAPER_MAP_SIZE, PAPER_WIDTH, conditional_gan, count_parameters
     from ..models.regressor import Regressor
 
-    Gp, Dp = conditional_gan(PAPER_WIDTH, conditioning=cfg.conditioning)
+    Gp, Dp = conditional_gan(PAPER_WIDTH, conditioning=cfg.conditioning, map_size=PAPER_MAP_SIZE)
     cond = gan.generator.conditioning
     low = cond.lowest()
+    n_pix = gan.generator.map_size
     return (
-        f"paper size (width {PAPER_WIDTH}): generator {count_parameters(Gp):,}, critic {count_parameters(Dp):,}, "
-        "regressor "
-        f"{count_parameters(Regressor(PAPER_WIDTH)):,} parameters\nthis run: width {cfg.width} -> generator "
+        f"paper size (width {PAPER_WIDTH}, {PAPER_MAP_SIZE}^2 px): generator {count_parameters(Gp):,}, critic "
+        f"{count_parameters(Dp):,}, regressor {count_parameters(Regressor(PAPER_WIDTH)):,} parameters\n"
+        f"this run: width {cfg.width}, {n_pix}^2 px maps (the MLP ends in {gan.generator.mlp[4].out_features:,} = "
+        f"{16 * cfg.width} x {n_pix // 16} x {n_pix // 16}) -> generator "
         f"{gan.n_generator_parameters:,}, critic {gan.n_critic_parameters:,} parameters; conditioning "
         f"{cfg.conditioning!r} "
         f"with lengths [{cond.l0:.2f}, {cond.l1:.2f}], lowest admissible (Omega_m, sigma_8) = ({low[0]:.3f}, "
@@ -1603,8 +1810,11 @@ def data_markdown(cfg: P2Config, data: P2Data) -> str:
     c = data.counts()
     text = (
         f"{len(data.cosmologies)} cosmologies simulated ({len(data.train_cosmologies)} training, "
-        f"{len(data.test_cosmologies)} test), {cfg.maps_per_cosmology} maps each from {cfg.n_sims} PM run(s) of "
-        f"{cfg.n_particles}$^3$ particles in {cfg.box_size:g} Mpc/$h$. Within every cosmology the maps are dealt by "
+        f"{len(data.test_cosmologies)} test), {cfg.maps_per_cosmology} maps each of {data.map_size}$^2$ pixels of "
+        f"{data.pixel_arcmin:.1f} arcmin over {data.field_deg:g} x {data.field_deg:g} deg (Nyquist multipole "
+        f"{ell_nyquist(data.map_size, data.field_deg):.0f}), from {cfg.n_sims} PM run(s) of "
+        f"{cfg.n_particles}$^3$ particles in {cfg.box_size:g} Mpc/$h$ with {cfg.n_steps} steps. "
+        "Within every cosmology the maps are dealt by "
         f"parent into train / dev / test = {c['train']} / {c['dev']} / {c['test']}; the GAN trains on the train maps "
         f"of the training cosmologies ({len(data.gan_training())} maps, divided by their pixel standard deviation, "
         f"{1 / data.transform.factor:.3g}), and every comparison has {cfg.n_per_side} maps per side. "
@@ -1708,20 +1918,31 @@ def summary_markdown(ev: P2Evaluation) -> str:
             "shrink where the GAN's maps have less pixel variance than the real ones, so read it with the pixel W1 "
             "rows)."
         )
-    th = ev.theory_check
-    if ev.resolved_max is not None:
-        lines.append(
-            f"- The simulated maps keep at least {RESOLVED_MIN_RATIO:.0%} of pyccl's C_ell up to ell = "
-            f"{ev.resolved_max:.0f} (resolved_max; below it they exceed pyccl by up to {th['max_excess']:.0%}); "
-            f"the rows use ell up to {ev.scored_max['cl']:.0f}: above the resolved range they test how well the GAN "
-            "emulates our simulator, not the physics."
-        )
-    else:
-        lines.append(
-            f"- The simulated maps keep less than {RESOLVED_MIN_RATIO:.0%} of pyccl's C_ell already at ell = "
-            f"{th['ell'][0]:.0f}: the rows test how well the GAN emulates our coarse simulator, not the physics."
-        )
+    lines.append(resolution_markdown(ev))
     return "\n".join(lines)
+
+
+def resolution_markdown(ev: P2Evaluation) -> str:
+    """One summary line: up to which multipole the maps of models A-D follow pyccl, against the scored range."""
+    th = ev.theory_check
+    tol, top = th["tolerance"], ev.scored_max["cl"]
+    names = ", ".join(th["models"])
+    if ev.resolved_max is None:
+        off = [k for k, v in th["models"].items() if v["resolved_max"] is None]
+        return (
+            f"- The simulated maps of model(s) {', '.join(off)} differ from pyccl's C_ell by more than {tol:.0%} "
+            f"already at ell = {th['ell_min']:.0f} (twice the fundamental): the rows (ell up to {top:.0f}) test how "
+            "well the GAN emulates our simulator, not the physics."
+        )
+    worst = max((v["max_deviation"] or 0.0) for v in th["models"].values())
+    text = (
+        f"- The simulated maps of models {names} stay within {tol:.0%} of pyccl's C_ell from ell = "
+        f"{th['ell_min']:.0f} up to ell = {ev.resolved_max:.0f} (resolved_max, the smallest over them; largest "
+        f"deviation inside it {worst:.0%}); the rows score ell up to {top:.0f}, the maps' Nyquist multipole"
+    )
+    if ev.resolved_max >= top * (1 - 1e-9):
+        return text + ": every scored multipole is resolved."
+    return text + ": above resolved_max they test how well the GAN emulates our simulator, not the physics."
 
 
 def _gan_closer(ev: P2Evaluation, base: Row) -> bool:

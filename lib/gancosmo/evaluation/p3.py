@@ -25,11 +25,11 @@ in (Mpc/h)^6. Power spectra and bispectra are those of ``x - mean(x)`` of each s
 (as P3's code: the mean subtracted, not divided).
 
 Parents: every sub-volume's parent is the PM box it was cut from (sub-volumes of one box
-share its large modes). The book's default P3 suite at ``cpu`` has six boxes, too few for
-train / dev / test A / test B by box; this chapter's ``cpu`` profile therefore asks the suite
-for 64 independent boxes of 64 Mpc/h (the same 1 Mpc/h cells, and cheaper to simulate than six
-boxes of 128 Mpc/h), each cut into eight 32^3 sub-volumes. The price: no mode
-longer than 64 Mpc/h exists in the data (stated in the chapter and in ``meta``).
+share its large modes). At ``cpu`` the suite has twelve boxes of 128 Mpc/h with 128^3
+particles, painted on 2 Mpc/h cells (twice the particle spacing, so that the particles
+resolve the cells' Nyquist frequency; a 64 Mpc/h box of the same resolution lacks 25% of the
+halofit power at z = 0, because its modes longer than the box are missing), each cut into
+eight 32^3 sub-volumes: 6 boxes train, 1 selects, 5 are the test pool.
 """
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import ChapterConfig, option, writable_folder
+from ..config import ChapterConfig, option, require_training, writable_folder
 from ..data.transforms import DensityScaling, scale, unscale
 from ..params import ParameterError
+from ..progress import progress_bar
 from ..scorecard import Row, find_row
 from ..stats import bispectrum_3d, correlation, covariance, mean_density, pixel_histogram, power_spectrum_3d
 from ..train.selection import Selector
@@ -75,6 +76,7 @@ __all__ = [
     "k_edges",
     "power",
     "resolved_k",
+    "density_units_text",
     "resolution",
     "PdfPowerSelector",
     "train_model",
@@ -150,8 +152,9 @@ def _increasing_widths(v) -> bool:
 class P3Config(ChapterConfig):
     """Everything chapter 03 needs, from one profile table (:attr:`PROFILES`).
 
-    Data: ``n_boxes``, ``box_size``, ``n_particles``, ``n_steps``, ``sub_size`` and ``data_seed``
-    go to ``load_suite("p3", ...)`` as overrides (cells of ``box_size / n_particles`` Mpc/h; each
+    Data: ``n_boxes``, ``box_size``, ``n_particles``, ``density_grid``, ``n_steps``, ``sub_size`` and
+    ``data_seed`` go to ``load_suite("p3", ...)`` where they differ from the suite's recipe at the
+    profile (cells of ``box_size / density_grid`` Mpc/h; each
     box is one parent). ``train_fraction`` and ``dev_fraction`` of the boxes train and select
     the models; the rest are the test pool (test A, test B and the real-vs-real splits).
     """
@@ -202,7 +205,8 @@ class P3Config(ChapterConfig):
     # data (suite overrides) and the split by parent box
     n_boxes: int = option(doc="PM boxes of the suite (each box is one parent)", low=1)
     box_size: float = option(doc="side of each PM box in Mpc/h", low=0, low_open=True)
-    n_particles: int = option(doc="particles (and mesh cells) per side of each box", low=8)
+    n_particles: int = option(doc="particles (and force-mesh cells) per side of each box", low=8)
+    density_grid: int = option(doc="cells per side of the density grid of each box (P3: 1 Mpc cells)", low=8)
     n_steps: int = option(doc="PM time steps", low=1)
     suite_sub_size: int = option(
         doc="side in cells of the suite's sub-volumes (the book's P3 suite cuts each box into 64^3 sub-volumes)", low=8
@@ -241,6 +245,27 @@ class P3Config(ChapterConfig):
 
     PROFILES = {}  # filled below
 
+    @property
+    def density_unit(self) -> float:
+        """Mean density of the data in P3's units, 10^10 M_sun per (1 Mpc)^3 (about 3.8).
+
+        P3's ``kappa`` acts on that density, ``x = density_unit * rho / rho_bar``
+        (:func:`gancosmo.sims.suites.mean_density_p3_units`).
+        """
+        from ..sims.suites import mean_density_p3_units
+
+        return mean_density_p3_units()
+
+    @property
+    def kappa_rho(self) -> float:
+        """``kappa`` of the redshift-0 scaling on rho / rho_bar: ``c = 2x/(x + kappa) - 1`` in P3's units."""
+        return self.kappa / self.density_unit
+
+    @property
+    def kappa_conditional_rho(self) -> float:
+        """``kappa_conditional`` on rho / rho_bar (as :attr:`kappa_rho`)."""
+        return self.kappa_conditional / self.density_unit
+
     def check(self) -> None:
         side = 4 * 2 ** len(self.filters)
         if side != self.sub_size:
@@ -248,10 +273,10 @@ class P3Config(ChapterConfig):
                 f"parameter 'filters' has {len(self.filters)} entries, which give volumes of {side}^3, but "
                 f"sub_size is {self.sub_size}; accepted are log2(sub_size / 4) filters."
             )
-        if self.n_particles % self.suite_sub_size or self.suite_sub_size % self.sub_size:
+        if self.density_grid % self.suite_sub_size or self.suite_sub_size % self.sub_size:
             raise ParameterError(
                 f"parameter 'sub_size' ({self.sub_size}) must divide suite_sub_size ({self.suite_sub_size}), "
-                f"which must divide n_particles ({self.n_particles}): each box is cut into whole sub-volumes."
+                f"which must divide density_grid ({self.density_grid}): each box is cut into whole sub-volumes."
             )
         if self.train_fraction + self.dev_fraction >= 1:
             raise ParameterError(
@@ -268,7 +293,19 @@ class P3Config(ChapterConfig):
                 f"parameter 'n_boxes' ({self.n_boxes}) leaves {n_test} test boxes after train and dev; accepted "
                 "are enough boxes for at least 4 test boxes (test A and test B by box)."
             )
-        max_n = (n_test // 2) * (self.n_particles // self.sub_size) ** 3
+        n_train = max(1, round(self.train_fraction * self.n_boxes)) * (self.density_grid // self.sub_size) ** 3
+        require_training(self.epochs, n_train, self.batch_size, samples="training sub-volumes")
+        if self.conditional:
+            from ..sims.suites import P3_REDSHIFTS
+
+            require_training(
+                self.cond_epochs,
+                n_train * len(P3_REDSHIFTS),
+                self.batch_size,
+                samples="training sub-volumes (all redshifts)",
+                epochs_name="cond_epochs",
+            )
+        max_n = (n_test // 2) * (self.density_grid // self.sub_size) ** 3
         if self.n_generate is not None and self.n_generate > max_n:
             raise ParameterError(
                 f"parameter 'n_generate' is {self.n_generate}, but the {n_test} test boxes hold two box-disjoint "
@@ -281,11 +318,16 @@ class P3Config(ChapterConfig):
 
     @property
     def suite_overrides(self) -> dict:
-        """What ``load_suite("p3", ...)`` gets."""
-        return dict(
+        """What ``load_suite("p3", ...)`` gets: the values that differ from the suite's recipe at the profile."""
+        from ..sims.suites import recipe_overrides
+
+        return recipe_overrides(
+            "p3",
+            self.profile,
             n_boxes=self.n_boxes,
             box_size=self.box_size,
             n_particles=self.n_particles,
+            density_grid=self.density_grid,
             n_steps=self.n_steps,
             sub_size=self.suite_sub_size,
             seed=self.data_seed,
@@ -325,8 +367,8 @@ _COMMON = dict(
 # ``lr_g``/``lr_d`` are P3's (1e-4, 5e-5) for gpu and paper. The short cpu and smoke runs use 8e-4 and 2e-4: at P3's
 # rates a generator of a few thousand steps never moves its tanh output from c ~ 0 to the data's c ~ -0.99 (exploratory
 # cpu runs).
-# cpu: 64 boxes of 64 Mpc/h (8 sub-volumes of 32^3 each): 32 train boxes (256 volumes; 2,016 generator steps as before),
-# 8 dev, 24 test (test A and B of 96 volumes, 12 boxes each).
+# cpu: the suite's 12 boxes of 128 Mpc/h on 2 Mpc/h cells (8 sub-volumes of 32^3 each): 6 train boxes (48 volumes),
+# 1 dev, 5 test (test A and B of 16 volumes, 2 boxes each).
 P3Config.PROFILES.update(
     {
         "smoke": P3Config(
@@ -335,6 +377,7 @@ P3Config.PROFILES.update(
             n_boxes=20,
             box_size=32.0,
             n_particles=32,
+            density_grid=32,
             n_steps=6,
             suite_sub_size=32,
             sub_size=32,
@@ -355,14 +398,15 @@ P3Config.PROFILES.update(
         "cpu": P3Config(
             profile="cpu",
             **_COMMON,
-            n_boxes=64,
-            box_size=64.0,
-            n_particles=64,
-            n_steps=12,
+            n_boxes=12,
+            box_size=128.0,
+            n_particles=128,
+            density_grid=64,
+            n_steps=20,
             suite_sub_size=64,
             sub_size=32,
             filters=(32, 16, 4),
-            epochs=126.0,
+            epochs=400.0,
             cond_epochs=18.0,
             batch_size=16,
             lr_g=8e-4,
@@ -378,10 +422,11 @@ P3Config.PROFILES.update(
         "gpu": P3Config(
             profile="gpu",
             **_COMMON,
-            n_boxes=128,
+            n_boxes=32,
             box_size=128.0,
-            n_particles=128,
-            n_steps=20,
+            n_particles=256,
+            density_grid=128,
+            n_steps=30,
             suite_sub_size=64,
             sub_size=64,
             filters=(256, 128, 64, 32),
@@ -404,6 +449,7 @@ P3Config.PROFILES.update(
             n_boxes=32,
             box_size=512.0,
             n_particles=512,
+            density_grid=512,
             n_steps=30,
             suite_sub_size=64,
             sub_size=64,
@@ -535,7 +581,7 @@ def prepare_data(suite, sub_size: int, fractions: dict, seed: int = 0) -> P3Data
     if n % n_boxes:
         raise ValueError(f"{n} sub-volumes cannot come from {n_boxes} boxes in equal numbers.")
     parents = np.arange(n) // (n // n_boxes)
-    cell = float(cfg["box_size"]) / int(cfg["n_particles"])
+    cell = float(cfg["box_size"]) / int(cfg.get("density_grid", cfg["n_particles"]))
     z0 = np.asarray(suite.arrays["density_z0"], np.float32)
     return P3Data(
         density=dict(sorted(dens.items(), reverse=True)),
@@ -559,6 +605,18 @@ def load_data(cfg: P3Config, device: str | None = None, progress: bool = True) -
     data = prepare_data(suite, cfg.sub_size, cfg.fractions, seed=cfg.data_seed)
     data.seconds = time.perf_counter() - t0
     return data
+
+
+def density_units_text(cfg: P3Config, data: P3Data) -> str:
+    """The mean density in P3's units and where the scaling puts the median voxel of the z = 0 training volumes."""
+    x = data.part("train")
+    median = float(np.median(x))
+    c_median = float(scale(median, cfg.kappa_rho))
+    return (
+        f"mean density in P3's units: {cfg.density_unit:.3f} x 10^10 M_sun per Mpc^3 (Omega_m rho_crit); "
+        f"kappa = {cfg.kappa:g} in those units is {cfg.kappa_rho:.2f} on rho/rho_bar; median voxel of the training "
+        f"volumes at z = 0: rho/rho_bar = {median:.3f}, scaled c = {c_median:.3f}"
+    )
 
 
 # ====================================================================== power spectrum, resolution
@@ -586,7 +644,7 @@ def power(density, box_size: float, edges) -> tuple[np.ndarray, np.ndarray]:
     return power_spectrum_3d(_delta(density), box_size, edges)
 
 
-def resolved_k(k: np.ndarray, pk_sim: np.ndarray, pk_theory: np.ndarray, tol: float = 0.25) -> float:
+def resolved_k(k: np.ndarray, pk_sim: np.ndarray, pk_theory: np.ndarray, tol: float = 0.2) -> float:
     """The largest k (h/Mpc) up to which the mean simulated P(k) stays within ``tol`` of theory in every bin from 2 k_F.
 
     Bins below twice the first are skipped (a sub-volume's largest modes carry its window and
@@ -610,7 +668,7 @@ class Resolution:
     The simulation's resolution is measured where no window enters: on the suite's own
     sub-volumes of the training boxes (at ``cpu`` and ``smoke`` the whole periodic PM boxes),
     whose mean P(k) at z = 0 is compared with pyccl's halofit. ``resolved_max`` is the largest
-    bin centre (from twice the fundamental) up to which they agree within 25%. The rows use the
+    bin centre (from twice the fundamental) up to which they agree within 20%. The rows use the
     bins ``k`` of the networks' sub-volumes, from their fundamental to the Nyquist wavenumber
     (``scored_max``, the upper edge of the last bin); ``resolved`` marks the bins with
     ``k <= resolved_max``.
@@ -643,16 +701,16 @@ class Resolution:
 
     @property
     def within(self) -> bool:
-        """Whether the bin at resolved_max is within 25% of halofit at all (False: no scale is resolved well)."""
-        return bool(abs(np.interp(self.resolved_max, self.k_suite, self.ratio) - 1) <= 0.25)
+        """Whether the bin at resolved_max is within 20% of halofit at all (False: no scale is resolved well)."""
+        return bool(abs(np.interp(self.resolved_max, self.k_suite, self.ratio) - 1) <= 0.2)
 
     def describe(self) -> str:
         txt = ", ".join(f"{a:.2g}: {b:.2f}" for a, b in zip(self.k_suite, self.ratio))
         return (
             f"PM / halofit at z = 0 ({self.n_volumes} volumes of {self.suite_side:g} Mpc/h), k: ratio = {txt}; "
             "resolved "
-            f"(within 25%): k <= {self.resolved_max:.2f} h/Mpc"
-            + ("" if self.within else " (no bin is within 25%)")
+            f"(within 20%): k <= {self.resolved_max:.2f} h/Mpc"
+            + ("" if self.within else " (no bin is within 20%)")
             + f"; the rows score {len(self.k)} bins of the {2 * math.pi / self.k_fundamental:g} Mpc/h sub-volumes from "
             f"k_F = {self.k_fundamental:.3f} to the Nyquist k = {self.scored_max:.2f} h/Mpc, "
             f"{int(self.resolved.sum())} of "
@@ -660,16 +718,21 @@ class Resolution:
         )
 
 
-def resolution(data: P3Data, tol: float = 0.25) -> Resolution:
-    """k bins of the sub-volumes and the resolved range (the suite's volumes of the training boxes at z = 0)."""
+def resolution(data: P3Data, tol: float = 0.2) -> Resolution:
+    """k bins of the sub-volumes and the resolved range (the suite's volumes of the training boxes at z = 0).
+
+    The resolved range compares the window-compensated P(k) (the cloud-in-cell painting divided
+    out, as chapter 00 and ``gancosmo.sims.fidelity`` do) with halofit, within ``tol`` (20%).
+    """
     from ..cosmology import Cosmology
     from ..sims.suites import P3_COSMOLOGY
+    from ..sims.validation import measured_pk
 
     edges = k_edges(data.side, data.box_size)
     train_boxes = np.unique(data.parents[data.split["train"]])
     vols = data.suite_volumes[np.isin(data.suite_parents, train_boxes)]
     side = data.cell * vols.shape[-1]
-    ks, pk = power(vols, side, k_edges(vols.shape[-1], side))
+    ks, pk = measured_pk(vols, side, k_edges(vols.shape[-1], side))
     pk_halofit = np.asarray(Cosmology(**P3_COSMOLOGY).pk_halofit(ks, 0.0), float)
     k = power(data.part("train")[:2], data.box_size, edges)[0]
     return Resolution(
@@ -854,7 +917,7 @@ def train_model(
     from ..sims.suites import P3_REDSHIFTS
     from ..train import TrainConfig, Trainer
 
-    kappa = cfg.kappa_conditional if conditional else cfg.kappa
+    kappa = cfg.kappa_conditional_rho if conditional else cfg.kappa_rho  # on rho / rho_bar
     sampler = make_sampler(prior, cfg.nu)
     G, D = dcgan3d(cfg.filters, cfg.latent_dim, cond_dim=1 if conditional else 0, seed=seed)
     if conditional:
@@ -1414,7 +1477,7 @@ def evaluate(data: P3Data, res: Resolution, models: dict, cfg: P3Config, progres
     splits = real_vs_real_splits(data.parents[test_idx], n, cfg.n_splits, seed=cfg.data_seed + 1)
     train = data.part("train")
     pdf_edges = voxel_pdf_edges(train)
-    feats = lambda x, parents=None: field_features(x, cfg.kappa, data.box_size, res.edges, pdf_edges, parents)  # noqa: E731
+    feats = lambda x, parents=None: field_features(x, cfg.kappa_rho, data.box_size, res.edges, pdf_edges, parents)  # noqa: E731
     pool = data.density[0.0][test_idx]
     real = feats(pool, data.parents[test_idx])
     samples = {"N-body (test A)": pool[splits.a]}
@@ -1430,7 +1493,7 @@ def evaluate(data: P3Data, res: Resolution, models: dict, cfg: P3Config, progres
     flat = {name: f.pop("scaled") for name, f in [("real", real), ("null", null)] + list(emu.items())}
     compare = functools.partial(compare_fields, k=res.k, resolved=res.resolved, box_size=data.box_size, edges=res.edges)
     scores, rows, mem = {}, [], {}
-    train_flat = scaled(train, cfg.kappa).reshape(len(train), -1)
+    train_flat = scaled(train, cfg.kappa_rho).reshape(len(train), -1)
     a_flat, b_flat = flat["real"][splits.a], flat["real"][splits.b]
     for name, f in emu.items():
         scores[name] = score(compare, real, splits, f, null, progress=progress, desc=f"real-vs-real splits ({name})")
@@ -1463,9 +1526,9 @@ def evaluate(data: P3Data, res: Resolution, models: dict, cfg: P3Config, progres
         rows=rows,
         memorisation=mem,
         pdfs=voxel_pdfs(
-            scaled(samples["N-body (test A)"], cfg.kappa),
-            {k_: scaled(v, cfg.kappa) for k_, v in samples.items() if k_ != "N-body (test A)"},
-            cfg.kappa,
+            scaled(samples["N-body (test A)"], cfg.kappa_rho),
+            {k_: scaled(v, cfg.kappa_rho) for k_, v in samples.items() if k_ != "N-body (test A)"},
+            cfg.kappa_rho,
         ),
         mean_density=mean_density_comparison(
             samples["N-body (test A)"], {k_: v for k_, v in samples.items() if k_ != "N-body (test A)"}
@@ -1645,7 +1708,8 @@ def evaluate_conditional(
             "cgan_pk_interp_max_abs_frac",
             "cGAN: max |median P_cGAN / median P_N-body - 1| at z = 2, 1, 0.25, resolved range (Fig. 12)",
             "interpolates smoothly",
-            notes=f"k <= {res.resolved_max:.2f} h/Mpc; trained at z = 3, 1.5, 0.5, 0 with kappa = {model.kappa:g}",
+            notes=f"k <= {res.resolved_max:.2f} h/Mpc; trained at z = 3, 1.5, 0.5, 0 "
+            f"with kappa = {cfg.kappa_conditional:g}",
         ),
         RowSpec(
             "cgan_linear_ratio",
@@ -1706,7 +1770,6 @@ def finetune_discriminator(
 
     Returns the loss per step. ``D`` is left in eval mode.
     """
-    from tqdm.auto import tqdm
 
     dev = next(D.parameters()).device
     g = torch.Generator().manual_seed(int(seed))
@@ -1715,7 +1778,7 @@ def finetune_discriminator(
     real = torch.as_tensor(np.asarray(real_scaled, np.float32))
     losses = []
     G.eval(), D.train()
-    for _ in tqdm(range(int(steps)), desc="DRS: discriminator", disable=not progress):
+    for _ in progress_bar(int(steps), "DRS: discriminator", disable=not progress, iterable=range(int(steps))):
         idx = torch.randint(0, len(real), (batch_size,), generator=g)
         xr = real[idx][:, None]
         if augment is not None:
@@ -1986,7 +2049,7 @@ class Scorecard:
             )
         lines.append(
             f"- Data: {m['parents']}. Resolved: k <= {m['resolved_max']:.2f} h/Mpc"
-            + ("" if m["resolved_within_25pct"] else " (no bin is within 25% of halofit: no scale is resolved well)")
+            + ("" if m["resolved_within_20pct"] else " (no bin is within 20% of halofit: no scale is resolved well)")
             + f"; scored: every bin up to the Nyquist k = {m['scored_max']:.2f} h/Mpc."
         )
         t = m["timings"]
@@ -2098,10 +2161,10 @@ def scorecard(
         n_splits=ev.splits.n_splits,
         resolved_max=res.resolved_max,
         scored_max=res.scored_max,
-        resolved_within_25pct=res.within,
+        resolved_within_20pct=res.within,
         resolved_how="largest bin centre up to which the mean P(k) of the suite's volumes of the training boxes at "
         "z = 0 "
-        "is within 25% of pyccl's "
+        "is within 20% of pyccl's "
         "halofit (bins from 2 k_F)",
         k_units="h/Mpc",
         models=list(models),

@@ -22,9 +22,13 @@ Parameters outside ``[a, b]`` extrapolate the same straight line; the mapped len
 positive, so each parameter has a lowest admissible value (:meth:`LatentNormConditioning.lowest`).
 
 Networks (Table A1; ``width=32``, :data:`PAPER_WIDTH`, is the paper's size; every size is
-explicit): the generator is an MLP ``128 -> 256 -> 512 -> 8*8*16*width`` (ReLU), a reshape to
-``16*width x 8 x 8``, four transposed convolutions of stride 2 (kernels 3, 5, 5, 5; channels 8, 4,
-2, 1 times ``width``, ReLU) and a 7 x 7 transposed convolution of stride 1 to one channel.
+explicit): the generator is an MLP ``128 -> 256 -> 512 -> 16*width*(map_size/16)^2`` (ReLU), a
+reshape to ``16*width x map_size/16 x map_size/16``, four transposed convolutions of stride 2
+(kernels 3, 5, 5, 5; channels 8, 4, 2, 1 times ``width``, ReLU) and a 7 x 7 transposed
+convolution of stride 1 to one channel. P2's maps have ``map_size = 128`` (:data:`PAPER_MAP_SIZE`:
+the MLP ends in ``8*8*16*width``); the book's reduced-scale suites have smaller maps (32 or 64
+pixels), for which only the first reshape changes (32 px: ``2 x 2``) and the critic's and the
+regressor's first linear layers take ``16*width*(map_size/16)^2`` features.
 Table A1 lists a ReLU after that last layer too; convergence maps have negative pixels, so
 our output layer is linear (the data are scaled by a constant, :class:`gancosmo.data.intensity.ConstantScale`). The
 critic mirrors it: a 7 x 7 convolution of stride 1 (``width`` channels), four strided
@@ -43,6 +47,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "PAPER_MAP_SIZE",
     "PAPER_WIDTH",
     "CODE_RANGES",
     "CONDITIONINGS",
@@ -51,12 +56,18 @@ __all__ = [
     "ConditionalGenerator",
     "LatentNormConditioning",
     "conditional_gan",
+    "check_map_size",
     "conv_trunk",
     "count_parameters",
+    "trunk_features",
 ]
 
 #: Table A1's width (channels of the thinnest layer; 16, 8, 4, 2, 1 times it).
 PAPER_WIDTH = 32
+#: P2's maps: 128 x 128 pixels (the default ``map_size`` of every network here).
+PAPER_MAP_SIZE = 128
+#: The four stride-2 layers divide the map side by this factor.
+DOWNSAMPLING = 16
 #: Range of (Omega_m, sigma_8) over the 57 cosmologies of the KiDS-450 grid.
 GRID_RANGES = ((0.101, 0.487), (0.475, 1.331))
 #: Ranges in the authors' code (sigma_8 from 0.487, although the grid reaches 0.475).
@@ -183,8 +194,30 @@ def _check_width(width: int) -> None:
         raise ValueError(f"width must be a positive integer (Table A1: 32), got {width!r}.")
 
 
+def check_map_size(map_size: int) -> None:
+    """Raise a ValueError unless ``map_size`` (pixels per side) is a power of two >= 32."""
+    if (
+        isinstance(map_size, bool)
+        or not isinstance(map_size, int)
+        or map_size < 2 * DOWNSAMPLING
+        or map_size & (map_size - 1)
+    ):
+        raise ValueError(f"map_size must be a power of two >= 32 (P2: 128 pixels per side), got {map_size!r}.")
+
+
+def trunk_features(width: int, map_size: int) -> int:
+    """Features of the flattened :func:`conv_trunk` on ``map_size``-pixel maps: ``16 width (map_size/16)^2``."""
+    return _widths(width)[4] * (map_size // DOWNSAMPLING) ** 2
+
+
+def check_map_batch(x: torch.Tensor, map_size: int, who: str) -> None:
+    """Raise a ValueError unless ``x`` is a batch of maps ``(B, 1, map_size, map_size)``."""
+    if x.dim() != 4 or tuple(x.shape[1:]) != (1, map_size, map_size):
+        raise ValueError(f"{who} takes maps of shape (B, 1, {map_size}, {map_size}), got {tuple(x.shape)}.")
+
+
 class ConditionalGenerator(nn.Module):
-    """Table A1 generator: ``G(z, y)`` with ``z`` ``(B, latent_dim)``, ``y`` ``(B, 2)`` -> ``(B, 1, 128, 128)``.
+    """Table A1 generator: ``G(z, y)``, ``z`` ``(B, latent_dim)``, ``y`` ``(B, 2)`` -> ``(B, 1, map_size, map_size)``.
 
     Parameters
     ----------
@@ -194,12 +227,17 @@ class ConditionalGenerator(nn.Module):
         Size of the Gaussian latent vector (Table A1: 128).
     conditioning : {"paper", "code"}
         Eq. 2 as printed, or the authors' code (see the module docstring).
+    map_size : int
+        Pixels per side of the output maps, a power of two >= 32 (P2: 128); the MLP ends in
+        ``16 width (map_size/16)^2`` units, reshaped to ``map_size/16`` pixels per side.
     """
 
-    def __init__(self, width: int, latent_dim: int = 128, conditioning: str = "paper"):
+    def __init__(self, width: int, latent_dim: int = 128, conditioning: str = "paper", map_size: int = PAPER_MAP_SIZE):
         super().__init__()
         _check_width(width)
-        self.width, self.latent_dim, self.map_size, self.conditioning_kind = width, latent_dim, 128, conditioning
+        check_map_size(map_size)
+        self.width, self.latent_dim, self.map_size, self.conditioning_kind = width, latent_dim, map_size, conditioning
+        self.start_size = map_size // DOWNSAMPLING
         self.conditioning = LatentNormConditioning.make(conditioning, latent_dim)
         c = _widths(width)
         self.mlp = nn.Sequential(
@@ -207,7 +245,7 @@ class ConditionalGenerator(nn.Module):
             nn.ReLU(),
             nn.Linear(256, 512),
             nn.ReLU(),
-            nn.Linear(512, c[4] * 8 * 8),
+            nn.Linear(512, trunk_features(width, map_size)),
             nn.ReLU(),
         )
         layers = []
@@ -218,7 +256,7 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = self.mlp(self.conditioning(z, y))
-        return self.deconv(h.reshape(z.shape[0], -1, 8, 8))
+        return self.deconv(h.reshape(z.shape[0], -1, self.start_size, self.start_size))
 
 
 def conv_trunk(width: int) -> nn.Sequential:
@@ -232,16 +270,20 @@ def conv_trunk(width: int) -> nn.Sequential:
 
 
 class ConditionalCritic(nn.Module):
-    """Table A1 critic: ``D(x, y)`` with ``x`` ``(B, 1, 128, 128)``, ``y`` ``(B, 2)`` -> ``(B,)`` scores."""
+    """Table A1 critic: ``D(x, y)`` with ``x`` ``(B, 1, map_size, map_size)``, ``y`` ``(B, 2)`` -> ``(B,)`` scores.
 
-    def __init__(self, width: int, n_params: int = 2):
+    ``map_size`` (pixels per side, a power of two >= 32; P2: 128) sets the features of the
+    first linear layer, ``16 width (map_size/16)^2`` plus the parameters.
+    """
+
+    def __init__(self, width: int, n_params: int = 2, map_size: int = PAPER_MAP_SIZE):
         super().__init__()
         _check_width(width)
-        self.width, self.n_params = width, n_params
+        check_map_size(map_size)
+        self.width, self.n_params, self.map_size = width, n_params, map_size
         self.trunk = conv_trunk(width)
-        features = _widths(width)[4] * 8 * 8
         self.head = nn.Sequential(
-            nn.Linear(features + n_params, 512),
+            nn.Linear(trunk_features(width, map_size) + n_params, 512),
             nn.LeakyReLU(0.2),
             nn.Linear(512, 256),
             nn.LeakyReLU(0.2),
@@ -251,8 +293,7 @@ class ConditionalCritic(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 128, 128):
-            raise ValueError(f"the critic takes maps of shape (B, 1, 128, 128), got {tuple(x.shape)}.")
+        check_map_batch(x, self.map_size, "the critic")
         if y.dim() != 2 or y.shape != (x.shape[0], self.n_params):
             raise ValueError(f"parameters y must have shape ({x.shape[0]}, {self.n_params}), got {tuple(y.shape)}.")
         h = torch.cat([self.trunk(x), y.to(x.dtype)], dim=1)
@@ -264,13 +305,15 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def conditional_gan(width: int, latent_dim: int = 128, conditioning: str = "paper", seed: int = 0):
-    """``(G, D)`` of Table A1 at ``width`` (:data:`PAPER_WIDTH` = 32 in the paper), weights drawn from ``seed``
-    (PyTorch defaults)."""
+def conditional_gan(
+    width: int, latent_dim: int = 128, conditioning: str = "paper", seed: int = 0, map_size: int = PAPER_MAP_SIZE
+):
+    """``(G, D)`` of Table A1 at ``width`` (:data:`PAPER_WIDTH` = 32 in the paper) for maps of ``map_size`` pixels
+    per side (:data:`PAPER_MAP_SIZE` = 128 in the paper), weights drawn from ``seed`` (PyTorch defaults)."""
     if conditioning not in CONDITIONINGS:
         raise ValueError(f"conditioning must be one of {', '.join(map(repr, CONDITIONINGS))}; got {conditioning!r}.")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
-        G = ConditionalGenerator(width, latent_dim, conditioning)
-        D = ConditionalCritic(width)
+        G = ConditionalGenerator(width, latent_dim, conditioning, map_size=map_size)
+        D = ConditionalCritic(width, map_size=map_size)
     return G, D

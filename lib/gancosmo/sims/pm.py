@@ -110,7 +110,8 @@ class PMResult:
     Attributes
     ----------
     density : dict[float, np.ndarray]
-        1 + delta on the particle lattice (cloud-in-cell, mean 1), keyed by redshift.
+        1 + delta on the ``density_grid`` mesh (cloud-in-cell, mean 1; default the particle
+        lattice), keyed by redshift.
     particle_counts : dict[float, np.ndarray]
         Nearest-grid-point particle counts per voxel of the output grid, keyed by redshift.
     box_size : float
@@ -324,6 +325,7 @@ def run_pm(
     output_grid: int | None = None,
     z_init: float = DEFAULT_Z_INIT,
     progress: bool = False,
+    density_grid: int | None = None,
 ) -> PMResult:
     """Run a particle-mesh simulation and return density fields at the requested redshifts.
 
@@ -349,6 +351,9 @@ def run_pm(
         Force mesh cells per particle per side: 1 (default), 2 or 3; see :class:`ParticleMesh`.
     output_grid : int, optional
         Side of the ``particle_counts`` histogram (default ``n_particles``).
+    density_grid : int, optional
+        Side of the CIC ``density`` grid (default ``n_particles``; e.g. ``n_particles // 2`` for
+        cells twice the particle spacing, whose Nyquist frequency the particles resolve).
     z_init : float
         Starting redshift of the 2LPT initial conditions.
 
@@ -360,6 +365,7 @@ def run_pm(
     n_steps = DEFAULT_N_STEPS if n_steps is None else _check_int("n_steps", n_steps, 1)
     seed = _check_int("seed", seed, 0)
     output_grid = n_particles if output_grid is None else _check_int("output_grid", output_grid, 2)
+    density_grid = n_particles if density_grid is None else _check_int("density_grid", density_grid, 2)
     if not (isinstance(z_init, (int, float)) and z_init > max(zs)):
         raise ValueError(f"z_init must be a number above the highest output redshift {max(zs)}, got {z_init!r}.")
     pm = ParticleMesh(cosmo, box_size, n_particles, ndim=ndim, force_factor=force_factor, device=device)
@@ -379,6 +385,7 @@ def run_pm(
             ndim=ndim,
             force_factor=force_factor,
             output_grid=output_grid,
+            density_grid=density_grid,
             z_init=float(z_init),
         ),
     )
@@ -386,14 +393,14 @@ def run_pm(
 
     def store(a: float, x: torch.Tensor) -> None:
         z = z_of_a[min(z_of_a, key=lambda b: abs(b - a))]
-        result.density[z] = pm.paint(x, pm.n).cpu().numpy()
+        result.density[z] = pm.paint(x, density_grid).cpu().numpy()
         result.particle_counts[z] = ngp_counts(x * (output_grid / pm.box_size), output_grid).cpu().numpy()
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
-        bar = tqdm(total=len(a_steps) - 1, desc=f"PM {pm.n}^{ndim}", unit="step", leave=False)
+        bar = progress_bar(len(a_steps) - 1, f"PM {pm.n}^{ndim}", unit="step", leave=False)
     with torch.no_grad():
         x, p = pm.initial_state(seed, a_init)
         pm.evolve(x, p, a_steps, outputs=a_out, on_output=store, progress=bar)

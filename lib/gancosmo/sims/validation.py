@@ -29,6 +29,8 @@ __all__ = [
     "background_table",
     "run_pm_seeds",
     "pk_summary",
+    "pk_shape_text",
+    "GROWTH_TOLERANCE",
     "force_factor_summary",
     "growth_summary",
     "LENSING_ELL_MAX",
@@ -42,18 +44,23 @@ __all__ = [
 ]
 
 
-def compensated_overdensity(density: np.ndarray, box_size: float, ndim: int = 3) -> np.ndarray:
-    """delta = density / mean - 1 with the CIC window divided out.
+def compensated_overdensity(density: np.ndarray, box_size: float, ndim: int = 3, assignment: str = "cic") -> np.ndarray:
+    """delta = density / mean - 1 with the assignment window divided out.
 
-    ``density`` is one ``ndim``-dimensional field or a batch of them (batch first).
+    ``density`` is one ``ndim``-dimensional field or a batch of them (batch first);
+    ``assignment``: ``"cic"`` (cloud-in-cell painting, window sinc^2 per axis) or ``"ngp"``
+    (nearest-grid-point counts, sinc per axis).
     """
+    if assignment not in ("cic", "ngp"):
+        raise ValueError(f"assignment must be 'cic' or 'ngp', got {assignment!r}.")
     field = torch.as_tensor(np.asarray(density), dtype=torch.float64)
     single = field.ndim == ndim
     batch = field[None] if single else field
     n = batch.shape[-1]
     mean = batch.mean(dim=tuple(range(1, ndim + 1)), keepdim=True)
     delta_k = torch.fft.rfftn(batch / mean - 1.0, dim=tuple(range(1, ndim + 1)))
-    window = cic_window(wavevectors(n, ndim, box_size, dtype=torch.float64), n, box_size)
+    ks = wavevectors(n, ndim, box_size, dtype=torch.float64)
+    window = cic_window(ks, n, box_size) if assignment == "cic" else torch.sqrt(cic_window(ks, n, box_size))
     delta = torch.fft.irfftn(delta_k / window, s=(n,) * ndim, dim=tuple(range(1, ndim + 1)))
     return (delta[0] if single else delta).numpy()
 
@@ -64,12 +71,13 @@ def linear_k_edges(n: int, box_size: float) -> np.ndarray:
     return (np.arange(n // 2) + 0.5) * k_f
 
 
-def measured_pk(density: np.ndarray, box_size: float, k_edges=None, return_nmodes: bool = False):
-    """P(k) in (Mpc/h)^3 of CIC density fields ``(B, n, n, n)`` or ``(n, n, n)``: ``(k, pk[B, nb])``.
+def measured_pk(density: np.ndarray, box_size: float, k_edges=None, return_nmodes: bool = False, assignment="cic"):
+    """P(k) in (Mpc/h)^3 of CIC density fields (or NGP counts) ``(B, n, n, n)`` or ``(n, n, n)``: ``(k, pk[B, nb])``.
 
-    With ``return_nmodes`` also the number of Fourier modes in each bin.
+    With ``return_nmodes`` also the number of Fourier modes in each bin; ``assignment`` as in
+    :func:`compensated_overdensity`.
     """
-    delta = compensated_overdensity(density, box_size)
+    delta = compensated_overdensity(density, box_size, assignment=assignment)
     batch = delta if delta.ndim == 4 else delta[None]
     edges = linear_k_edges(batch.shape[-1], box_size) if k_edges is None else k_edges
     return power_spectrum_3d(batch.astype(np.float64), box_size, k_edges=edges, return_nmodes=return_nmodes)
@@ -166,6 +174,8 @@ def _simulations(profile, pm, lensing, timing):
 SimulationsConfig.PROFILES = {
     "smoke": _simulations("smoke", (128.0, 32, 6, 1), (32, 8, 64, 6, 1), (32,)),
     "cpu": _simulations("cpu", (256.0, 64, 20, 2), (128, 48, 128, 12, 1), (64, 128)),
+    # cpu-long: the validation runs of cpu; the table of section 6 then measures the cpu-long suites
+    "cpu-long": _simulations("cpu-long", (256.0, 64, 20, 2), (128, 48, 128, 12, 1), (64, 128)),
     "gpu": _simulations("gpu", (256.0, 256, 30, 4), (256, 400, 128, 20, 4), (128, 256, 512)),
     "paper": _simulations("paper", (512.0, 512, 30, 4), (512, 1000, 256, 30, 8), (256, 512)),
 }
@@ -286,6 +296,24 @@ def run_pm_seeds(
     return runs, time.perf_counter() - start
 
 
+#: The linear-growth tolerance of the test suite (P(k < 0.06 h/Mpc, z) / P(z = 3) against (D / D3)^2).
+GROWTH_TOLERANCE = 0.03
+
+
+def pk_shape_text(pk_results: dict, k_nyq: float) -> str:
+    """P/P_halofit at k_Ny/4, k_Ny/2 and k_Ny per redshift (``k_nyq``: particle Nyquist frequency, h/Mpc)."""
+    lines = []
+    for z, r in sorted(pk_results.items()):
+        ratio = r["mean"] / r["halofit"]
+        at = [float(np.interp(f * k_nyq, r["k"], ratio)) for f in (0.25, 0.5, 1.0)]
+        trend = "falls below" if at[2] < at[1] else "rises towards or above"
+        lines.append(
+            f"z = {z:g}: P/P_halofit = {at[0]:.2f} at k_Ny/4, {at[1]:.2f} at k_Ny/2, {at[2]:.2f} at k_Ny "
+            f"(towards k_Ny it {trend} halofit)"
+        )
+    return "\n".join(lines)
+
+
 def pk_summary(pk_results: dict, n_particles: int, box_size: float) -> tuple[dict, str]:
     """Metrics and a one-line summary of :func:`pk_against_theory` at z = 0.
 
@@ -354,8 +382,10 @@ def growth_summary(check: dict, z_ref: float) -> tuple[dict, str]:
     return metrics, "\n".join(lines)
 
 
-#: Multipole up to which the convergence maps resolve C_ell, by particles per side of the lensing runs.
-LENSING_ELL_MAX = {32: 400, 64: 600, 128: 1000, 256: 2000, 512: 4000}
+#: Multipole up to which the convergence maps resolve C_ell at z_s = 1 in 256 Mpc/h boxes, by particles per side
+#: (128: measured, 0.78 of Limber at ell 675; the others scaled with the particle spacing). It sets the plotted
+#: range; each curve's measured ``resolved_max`` is printed beside it.
+LENSING_ELL_MAX = {32: 175, 64: 350, 128: 700, 256: 1400, 512: 2800}
 
 
 def lensing_validation(lens: dict, seed: int, device) -> dict:
@@ -398,12 +428,19 @@ def lensing_summary(lensing: dict, lens: dict) -> tuple[dict, str]:
     """Metrics and text of :func:`lensing_validation`: C_ell / theory for 200 <= ell <= ell_max, and the
     sigma_8 = 0.9 / 0.7 ratio of C_ell relative to pyccl's (both dimensionless), and maps per second."""
     curves, ell_max, seconds = lensing["curves"], lensing["ell_max"], lensing["seconds"]
+    from .fidelity import resolved_max
+
     in_range = (curves[0]["ell"] >= 200) & (curves[0]["ell"] <= ell_max)
     ratio = (curves[1]["cl"].mean(0) / curves[0]["cl"].mean(0)) / (curves[1]["theory"] / curves[0]["theory"])
     lines = [f"lensing: {3 * lens['n_maps']} maps in {seconds:.1f} s"]
+    measured = {}
     for cv in curves:
         over = cv["cl"].mean(0)[in_range] / cv["theory"][in_range]
-        lines.append(f"{cv['label']}: C_ell/theory over 200 <= ell <= {ell_max}: {np.round(over, 3)}")
+        measured[cv["label"]] = resolved_max(cv["ell"], cv["cl"].mean(0) / cv["theory"], 2 * 360.0 / lens["field_deg"])
+        lines.append(
+            f"{cv['label']}: C_ell/theory over 200 <= ell <= {ell_max}: {np.round(over, 3)}; "
+            f"within 20% up to ell = {measured[cv['label']]:.0f}"
+        )
     lines.append(f"sigma_8 0.9/0.7 ratio relative to pyccl's: {np.round(ratio[in_range], 3)}")
     metrics = dict(
         lensing=lens,
@@ -411,6 +448,7 @@ def lensing_summary(lensing: dict, lens: dict) -> tuple[dict, str]:
         ell=curves[0]["ell"].tolist(),
         sigma8_ratio_over_theory=ratio.tolist(),
         **{cv["label"]: (cv["cl"].mean(0) / cv["theory"]).tolist() for cv in curves},
+        resolved_max=measured,
         maps_per_second=3 * lens["n_maps"] / seconds,
     )
     return metrics, "\n".join(lines)
@@ -509,12 +547,45 @@ def reference_summary(ref: dict) -> str:
         f"z={z:g}: {np.round(v, 3).tolist()}"
         for z, v in zip(growth["redshifts"], growth["fractional_difference_per_seed"])
     )
+    worst = float(np.max(np.abs(np.mean(growth["fractional_difference_per_seed"], axis=1))))
+    verdict = (
+        f"the seed-averaged growth is within {GROWTH_TOLERANCE:.0%} of linear theory"
+        if worst <= GROWTH_TOLERANCE
+        else f"the seed-averaged growth misses linear theory by up to {worst:.1%}, beyond the {GROWTH_TOLERANCE:.0%} "
+        "the CPU test asserts at 4 Mpc/h spacing: not reproduced at this run's resolution, cause not yet found"
+    )
     return "\n".join(
         [
             f"gpu reference run: device {ref['device']}, torch {ref['torch']}",
             f"P(k): {pk['n_runs']} runs of {pk['n_particles']}^3 in {pk['box_size']:g} Mpc/h; "
             f"largest |P/P_halofit - 1| for 0.1 <= k <= k_Ny/4: {pk['max_dev_0p1_to_kny4']:.3f}",
             "growth P(z)/P(z=3) vs (D/D3)^2, per seed: " + per_seed,
+            "  -> " + verdict,
             f"lensing: stated ell_max = {ref['cl']['ell_max']}, {ref['cl']['maps_per_second']:.0f} maps/s",
         ]
     )
+
+
+def chapter_summary(metrics: dict) -> str:
+    """The numbers of chapter 00's summary, from this run's ``metrics`` (``pk``, ``growth``, ``cl``, ``suites``)."""
+    lines = []
+    if "pk" in metrics:
+        pk = metrics["pk"]
+        lines.append(
+            f"- P(k) at z = 0: largest |P/P_halofit - 1| for 0.1 <= k <= k_Ny/4 = {pk['max_dev_0p1_to_kny4']:.3f} "
+            f"({pk['n_particles']}^3 particles in {pk['box_size']:g} Mpc/h)"
+        )
+    if "growth" in metrics:
+        frac = np.abs(np.mean(metrics["growth"]["fractional_difference_per_seed"], axis=1))
+        lines.append(f"- linear growth since z = 3: seed-averaged |measured/theory - 1| <= {frac.max():.3f}")
+    if "cl" in metrics:
+        res = ", ".join(f"{label}: ell <= {v:.0f}" for label, v in metrics["cl"]["resolved_max"].items())
+        lines.append(f"- convergence C_ell within 20% of pyccl's Limber integral for {res}")
+    for row in metrics.get("suites", []):
+        null = [k for k, v in row["null"].items() if v["distinguished"]]
+        lines.append(
+            f"- suite {row['suite']} ({row['profile']}): resolved to {row['resolved_max']:.4g}, scored to "
+            f"{row['scored_max']:.4g} {row['units']} ({'inside' if row['resolves_scored_range'] else 'NOT inside'}); "
+            f"real differs from the lognormal null on: {', '.join(null) or 'none of the statistics'}"
+        )
+    return "\n".join(lines)

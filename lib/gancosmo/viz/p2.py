@@ -189,9 +189,10 @@ def plot_correlations(curves: dict, title: str):
         m = np.where(np.triu(np.ones_like(r, bool)), r, f)
         im = axes[0, c].imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
         extra = "".join(f"\n$f_R$ {name}: {cv['f_r'][name]:.2f}" for name in cv["names"][2:])
+        low, high = cv["corr_range"]
         axes[0, c].set(
             title=f"{model}: $f_R$ GAN = {cv['f_r'][gan]:.2f}{extra}",
-            xlabel=r"$\ell$ bin (300-3000)",
+            xlabel=rf"$\ell$ bin ({low:.0f}-{high:.0f})",
             ylabel=r"$\ell$ bin",
         )
         axes[0, c].title.set_fontsize(9)
@@ -260,24 +261,36 @@ def plot_grid_metrics(om, s8, values: dict, train_ids, metrics, title: str):
 
 
 def plot_resolution(check: dict, title: str):
-    """Mean simulated C_ell of one cosmology against pyccl's; the resolved range ends where it first keeps less than
-    ``min_ratio`` of it."""
+    """Mean simulated C_ell of each named model's cosmology against pyccl's (top), and their ratio (bottom).
+
+    ``check``: ``P2Evaluation.theory_check`` of :mod:`gancosmo.evaluation.p2` (``models``: name -> ``ell``, ``sim``,
+    ``theory``, ``resolved_max``; ``tolerance``, ``ell_min``, ``scored_max``). The grey band is
+    the tolerance; the resolved range runs from ``ell_min`` (twice the fundamental) to
+    ``resolved_max`` (dotted, per model), the scored range to ``scored_max`` (dashed).
+    """
     plt = pyplot()
-    fig, (a, b) = plt.subplots(2, 1, figsize=(5.5, 4.5), sharex=True, gridspec_kw=dict(height_ratios=(3, 1)))
-    ell = check["ell"]
-    f = ell * (ell + 1) / (2 * np.pi)
-    a.loglog(ell, f * check["sim"], "C0", label="simulated maps (mean)")
-    a.loglog(ell, f * check["theory"], "k--", label="pyccl halofit (Limber)")
-    b.semilogx(ell, check["sim"] / check["theory"] - 1, "C0")
-    b.axhspan(check["min_ratio"] - 1, 0, color="0.9", label=f"kept >= {check['min_ratio']:.0%}")
+    fig, (a, b) = plt.subplots(2, 1, figsize=(5.5, 4.8), sharex=True, gridspec_kw=dict(height_ratios=(3, 1.4)))
+    tol = check["tolerance"]
+    for k, (name, m) in enumerate(check["models"].items()):
+        ell, color = m["ell"], f"C{k}"
+        f = ell * (ell + 1) / (2 * np.pi)
+        a.loglog(ell, f * m["sim"], color=color, label=f"{name}: simulated maps (mean)")
+        a.loglog(ell, f * m["theory"], color=color, ls="--", lw=0.9)
+        b.semilogx(ell, m["sim"] / m["theory"] - 1, color=color)
+        if m["resolved_max"] is not None:
+            b.axvline(m["resolved_max"], color=color, ls=":", lw=1)
+    a.plot([], [], "k--", lw=0.9, label="pyccl halofit (Limber), same colour")
+    b.axhspan(-tol, tol, color="0.9", label=f"within {tol:.0%}")
     b.axhline(0, color="0.6", lw=0.8)
-    if check["resolved_max"] is not None:
-        for ax in (a, b):
-            ax.axvline(check["resolved_max"], color="C3", ls=":", label="resolved" if ax is a else None)
+    for ax in (a, b):
+        ax.axvline(check["ell_min"], color="0.5", lw=0.8)
+        ax.axvline(check["scored_max"], color="k", ls="--", lw=0.8)
+    b.text(check["scored_max"], 0.97, "Nyquist ", transform=b.get_xaxis_transform(), ha="right", va="top", fontsize=7)
     a.set(ylabel=r"$\ell(\ell+1)C_\ell/2\pi$", title=title)
-    b.set(xlabel=r"$\ell$", ylabel="sim / theory - 1")
+    b.set(xlabel=r"$\ell$", ylabel="sim / theory - 1", ylim=(-1.0, 1.0))
     plain_log_ticks(a, b)
-    a.legend(fontsize=8)
+    a.legend(fontsize=7)
+    b.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
 

@@ -60,15 +60,15 @@ def plot_scaling(kappas=(4, 20, 30, 45), title: str = ""):
         b.plot(x, density_error_at(x, 1.0, kappa), label=rf"$\kappa={kappa:g}$")
     a.set(
         xscale="log",
-        xlabel=r"normalised density $\rho/\bar\rho$",
+        xlabel=r"density $x$ [$10^{10} M_\odot$ per Mpc$^3$] (P3's units)",
         ylabel=r"scaled density $c = 2x/(x+\kappa) - 1$",
         title="P3 Fig. 2 re-made: the scaling (Eq. 5)",
     )
     b.set(
         xscale="log",
         yscale="log",
-        xlabel=r"normalised density $\rho/\bar\rho$",
-        ylabel=r"$\delta\rho / \delta c = (x+\kappa)^2 / 2\kappa$",
+        xlabel=r"density $x$ [$10^{10} M_\odot$ per Mpc$^3$] (P3's units)",
+        ylabel=r"$\delta x / \delta c = (x+\kappa)^2 / 2\kappa$",
         title="Appendix B: an error in c, propagated to the density",
     )
     for ax in (a, b):
