@@ -31,9 +31,14 @@ def assert_identical(a, b):
     assert all(torch.equal(x, y) for x, y in zip(ta, tb))
 
 
-@pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
-def test_stop_and_resume_is_bitwise_identical(tmp_path, loss):
+@pytest.mark.parametrize(
+    "loss,fast",
+    [("bce", False), ("wgan-gp", False), ("bce", True), ("wgan-gp", True)],
+    ids=["bce-fp32", "wgan-gp-fp32", "bce-bf16-channels-last", "wgan-gp-bf16-channels-last"],
+)
+def test_stop_and_resume_is_bitwise_identical(tmp_path, loss, fast):
     kw = dict(lr_decay_every=5, lr_decay_factor=0.5)
+    kw.update(precision="bf16", channels_last=True) if fast else kw.update(precision="fp32", channels_last=False)
     if loss == "wgan-gp":
         kw.update(loss="wgan-gp", label_flip=0.0, critic_steps=2, optimizer="rmsprop", overlap_weight=1.0)
     straight = make(tmp_path / "a", **kw)

@@ -7,7 +7,9 @@ JSON config record, a tqdm bar, divergence detection (a NaN or Inf loss stops th
 the step), and DDP under ``torchrun``.
 
 On CUDA it uses bf16 autocast, channels-last tensors, fused optimizers and, when asked,
-``torch.compile``; on the CPU it runs plain fp32. The code path is the same.
+``torch.compile``; on a CPU with native bf16 (AVX512-BF16, AMX) bf16 autocast and channels-last,
+elsewhere plain fp32 (:mod:`gancosmo.train.hardware` chooses, ``config.json`` records it as
+``device_settings``). The code path is the same.
 
 Example
 -------
@@ -34,6 +36,7 @@ from torch import nn
 from . import distributed as dist_utils
 from .checkpoint import CheckpointManager, load
 from .data import EpochSampler, fetch
+from .hardware import channels_last_input, resolve_settings, to_channels_last
 from .logging import RunLogger
 from .losses import LOSSES, make_loss
 from .schedules import OPTIMIZERS, make_optimizer, make_scheduler
@@ -91,9 +94,11 @@ class TrainConfig:
     device : str or None
         ``"cpu"``, ``"cuda"``; None = CUDA when available.
     precision : {"auto", "fp32", "bf16", "fp16"}
-        ``auto``: bf16 autocast on CUDA, fp32 on the CPU.
+        ``auto``: bf16 autocast on CUDA and on CPUs with native bf16, fp32 on other CPUs.
+        Weights and optimizer states are fp32 in every case.
     channels_last, fused : bool or None
-        None = on for CUDA, off for the CPU.
+        channels_last None: on where ``auto`` precision picks bf16 (channels-last-3d for 3D
+        networks); fused None: on for CUDA only.
     compile : bool or str
         Wrap the networks in ``torch.compile`` (True: the default ``"inductor"`` backend; a
         string names another backend, e.g. ``"aot_eager"`` to check the wrapping cheaply).
@@ -305,14 +310,10 @@ class Trainer:
         self.dist = dist_utils.setup(cfg.device)
         dev = self.device = self.dist.device
         cuda = dev.type == "cuda"
-        self.amp_dtype = {
-            "auto": torch.bfloat16 if cuda else None,
-            "fp32": None,
-            "bf16": torch.bfloat16,
-            "fp16": torch.float16,
-        }[cfg.precision]
-        self.channels_last = cuda if cfg.channels_last is None else cfg.channels_last
-        fused = cuda if cfg.fused is None else cfg.fused
+        self.settings = resolve_settings(dev, cfg.precision, cfg.channels_last, cfg.fused)
+        self.amp_dtype = self.settings.amp_dtype
+        self.channels_last = self.settings.channels_last
+        fused = self.settings.fused
         self.statistic, self.callbacks = statistic, list(callbacks)
         self.latent_sampler = latent_sampler or normal_latent
         self.augment = augment
@@ -347,10 +348,9 @@ class Trainer:
         )
 
         # networks
-        mf = torch.channels_last if self.channels_last else torch.preserve_format
         G, D = generator.to(dev), discriminator.to(dev)
         if self.channels_last:
-            G, D = G.to(memory_format=mf), D.to(memory_format=mf)
+            G, D = to_channels_last(G), to_channels_last(D)
         if self.dist.distributed and cfg.sync_batchnorm:
             G, D = nn.SyncBatchNorm.convert_sync_batchnorm(G), nn.SyncBatchNorm.convert_sync_batchnorm(D)
         self.G_raw, self.D_raw = G, D
@@ -425,8 +425,8 @@ class Trainer:
             x = x.unsqueeze(1)
         if self.augment is not None:
             x = self.augment(x, self.rng)
-        if self.channels_last and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
+        if self.channels_last:
+            x = channels_last_input(x)
         y = (
             None
             if self.labels is None
@@ -724,6 +724,7 @@ class Trainer:
         self.logger.write_config(
             dict(
                 cfg.to_dict(),
+                device_settings=self.settings.to_dict(),
                 world_size=self.dist.world_size,
                 generator=type(self.G_raw).__name__,
                 discriminator=type(self.D_raw).__name__,
@@ -773,6 +774,7 @@ class Trainer:
             best_step=self.best_step,
             history=self.history,
             selection=list(self.selection),
+            device_settings=self.settings.to_dict(),
         )
 
     def _log(self, stats: dict) -> None:
