@@ -1,16 +1,21 @@
-"""Training throughput of P1's networks: the gancosmo engine vs a plain eager PyTorch loop.
+"""Training throughput: the gancosmo engine vs a plain eager fp32 PyTorch loop, side by side.
 
-Both run in one process on the same device, same networks, same random data, same step
+Both loops run in one process on the same device, same networks, same random data, same step
 structure (one discriminator step on a real batch and a fresh fake batch, then one generator
-step). The plain loop is fp32 eager with nothing added; the engine uses what it uses on that
-device (CUDA: bf16 autocast, channels-last, fused Adam, and ``torch.compile`` with
-``--compile``; CPU: plain fp32, so the ratio there measures the engine's overhead).
+step, non-saturating cross-entropy, Adam). The plain loop is fp32 eager with nothing added;
+the engine uses what ``gancosmo.train.hardware`` chooses on that device (CUDA: bf16 autocast,
+channels-last, fused Adam, and ``torch.compile`` with ``--compile``; a CPU with native bf16:
+bf16 autocast and channels-last; other CPUs: plain fp32, where the ratio measures the
+engine's overhead). Two networks: P1's DCGAN on maps (``--network p1``) and P3's 3D DCGAN on
+cubes (``--network dcgan3d``); ``--network both`` (the default) times each.
 
-    python benchmarks/train_throughput.py --device cpu --steps 20 --batch 16
-    python benchmarks/train_throughput.py --device cuda --steps 100 --batch 64 --compile \
-        --out results/train_throughput.json
+    python benchmarks/train_throughput.py --device cpu --out results/training/train_throughput_cpu.json
+    python benchmarks/train_throughput.py --device cuda --steps 100 --compile \
+        --out results/training/train_throughput_gpu.json
 
-Prints samples/s of each and their ratio (engine / plain); ``--out`` writes them as JSON.
+CPU defaults: P1 at 64^2, base width 32, batch 64; the 3D DCGAN at 32^3, filters (64, 32, 16),
+batch 16. GPU defaults: P1 at 256^2, width 64, batch 64; 3D at 64^3, Table I's filters, batch 16.
+Prints samples/s of each loop and their ratio (engine / plain); ``--out`` writes them as JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 import torch
 import torch.nn.functional as F
 from gancosmo.models.cosmogan import cosmogan
+from gancosmo.models.dcgan3d import dcgan3d
 from gancosmo.train import TrainConfig, Trainer
 
 
@@ -43,7 +49,7 @@ def plain_loop(G, D, data, steps, warmup, batch, device):
             _sync(device)
             start = time.perf_counter()
         idx = torch.randint(0, len(data), (batch,), device=device)
-        real = data[idx].unsqueeze(1)
+        real = data[idx].unsqueeze(1)  # (B, 1, side, side) maps or (B, 1, side, side, side) cubes
         with torch.no_grad():
             fake = G(torch.randn(batch, latent, device=device))
         out_r, out_f = D(real), D(fake)
@@ -71,62 +77,107 @@ def engine_loop(G, D, data, steps, warmup, batch, device, compile_):
             _sync(device)
             marks[step] = time.perf_counter()
 
-    cfg = TrainConfig.p1(
+    cfg = TrainConfig(
+        loss="bce",
+        optimizer="adam",
+        lr_g=2e-4,
+        lr_d=2e-4,
+        betas=(0.5, 0.999),
         batch_size=batch,
+        latent_dim=G.latent_dim,
         max_steps=warmup + steps,
         device=str(device),
         compile=compile_,
         progress=False,
         tensorboard=False,
         log_every=10**9,
-        select_every=0,
     )
-    Trainer(G, D, data, cfg, callbacks=[clock]).fit()
-    return steps * batch / (marks[warmup + steps] - marks[warmup])
+    out = Trainer(G, D, data, cfg, callbacks=[clock]).fit()
+    return steps * batch / (marks[warmup + steps] - marks[warmup]), out["device_settings"]
+
+
+#: Network sizes per device kind: (side, width or filters, batch).
+DEFAULTS = {
+    "p1": {"cpu": (64, 32, 64), "cuda": (256, 64, 64)},
+    "dcgan3d": {"cpu": (32, (64, 32, 16), 16), "cuda": (64, (256, 128, 64, 32), 16)},
+}
+
+
+def build(network: str, size, width):
+    """``(G, D, data)`` of ``network`` at ``size`` pixels per side and ``width`` (P1) / ``filters`` (3D)."""
+    gen = torch.Generator().manual_seed(0)
+    if network == "p1":
+        G, D = cosmogan(base_filters=width, map_size=size, seed=0)
+        data = torch.tanh(torch.randn(256, size, size, generator=gen))
+    else:
+        filters = tuple(width)
+        if 4 * 2 ** len(filters) != size:
+            raise SystemExit(f"--filters {filters} make {4 * 2 ** len(filters)}^3 cubes, not {size}^3.")
+        G, D = dcgan3d(filters, latent_dim=100, seed=0)
+        data = torch.tanh(torch.randn(64, size, size, size, generator=gen))
+    return G, D, data
+
+
+def measure(network, device, steps, warmup, batch, size, width, compile_):
+    G, D, data = build(network, size, width)
+    plain = plain_loop(G, D, data, steps, warmup, batch, device)
+    G, D, data = build(network, size, width)
+    engine, settings = engine_loop(G, D, data, steps, warmup, batch, device, compile_)
+    return dict(
+        network=network,
+        side=size,
+        width=width if network == "p1" else list(width),
+        batch=batch,
+        steps=steps,
+        warmup=warmup,
+        compile=compile_,
+        engine_settings=settings,
+        plain_samples_per_s=round(plain, 2),
+        engine_samples_per_s=round(engine, 2),
+        ratio=round(engine / plain, 3),
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    ap.add_argument("--steps", type=int, default=None, help="timed generator steps (default: 100 GPU, 10 CPU)")
-    ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 10 GPU, 2 CPU)")
-    ap.add_argument("--batch", type=int, default=None, help="batch size (default: 64 GPU, 8 CPU)")
-    ap.add_argument("--base-filters", type=int, default=None, help="network width (default: 64 GPU, 16 CPU)")
-    ap.add_argument("--map-size", type=int, default=None, help="map side (default: 256 on both)")
+    ap.add_argument("--network", default="both", choices=("p1", "dcgan3d", "both"))
+    ap.add_argument("--steps", type=int, default=None, help="timed generator steps (default: 100 GPU, 20 CPU)")
+    ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 10 GPU, 3 CPU)")
+    ap.add_argument("--batch", type=int, default=None, help="batch size (default: see the module docstring)")
+    ap.add_argument("--size", type=int, default=None, help="map / cube side (default: see the module docstring)")
+    ap.add_argument("--base-filters", type=int, default=None, help="P1's network width")
     ap.add_argument("--compile", action="store_true", help="let the engine use torch.compile")
     ap.add_argument("--out", default=None, help="write the results to this JSON file")
     args = ap.parse_args(argv)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    gpu = device.type == "cuda"
-    steps = args.steps or (100 if gpu else 10)
-    warmup = args.warmup if args.warmup is not None else (10 if gpu else 2)
-    batch = args.batch or (64 if gpu else 8)
-    bf = args.base_filters or (64 if gpu else 16)
-    size = args.map_size or 256
-    for name, v in (("steps", steps), ("batch", batch)):
-        if v < 1:
+    kind = "cuda" if device.type == "cuda" else "cpu"
+    steps = args.steps or (100 if kind == "cuda" else 20)
+    warmup = args.warmup if args.warmup is not None else (10 if kind == "cuda" else 3)
+    for name, v in (("steps", steps), ("batch", args.batch), ("size", args.size)):
+        if v is not None and v < 1:
             raise SystemExit(f"--{name} must be >= 1, got {v}.")
-    data = torch.tanh(torch.randn(max(4 * batch, 256), size, size, generator=torch.Generator().manual_seed(0)))
-
-    G, D = cosmogan(base_filters=bf, map_size=size, seed=0)
-    plain = plain_loop(G, D, data, steps, warmup, batch, device)
-    G, D = cosmogan(base_filters=bf, map_size=size, seed=0)
-    engine = engine_loop(G, D, data, steps, warmup, batch, device, args.compile)
+    networks = ("p1", "dcgan3d") if args.network == "both" else (args.network,)
+    runs = []
+    for network in networks:
+        size, width, batch = DEFAULTS[network][kind]
+        size = args.size or size if network == args.network else size
+        batch = args.batch or batch if network == args.network else batch
+        if network == "p1" and args.base_filters:
+            width = args.base_filters
+        run = measure(network, device, steps, warmup, batch, size, width, args.compile)
+        runs.append(run)
+        print(
+            f"{network:8s} {size}^{2 if network == 'p1' else 3} batch {batch}: plain eager fp32 "
+            f"{run['plain_samples_per_s']:8.1f} samples/s, gancosmo engine {run['engine_samples_per_s']:8.1f} "
+            f"({run['engine_settings']['precision']}, channels-last {run['engine_settings']['channels_last']}): "
+            f"ratio {run['ratio']:.2f}x"
+        )
     result = dict(
-        device=str(torch.cuda.get_device_name(device) if gpu else "cpu"),
+        device=str(torch.cuda.get_device_name(device) if kind == "cuda" else "cpu"),
         threads=torch.get_num_threads(),
-        steps=steps,
-        warmup=warmup,
-        batch=batch,
-        base_filters=bf,
-        map_size=size,
-        compile=args.compile,
-        plain_samples_per_s=round(plain, 2),
-        engine_samples_per_s=round(engine, 2),
-        ratio=round(engine / plain, 3),
+        runs=runs,
     )
-    print(f"plain eager fp32: {plain:10.1f} samples/s")
-    print(f"gancosmo engine : {engine:10.1f} samples/s   (ratio {engine / plain:.2f}x)")
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(result, fh, indent=2)

@@ -56,8 +56,11 @@
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, cpu-long, gpu, paper
 seed: int = None  # seed of the split, the networks, the training run and the evaluation draws (None: the profile's, 0)
+emulator: str = (
+    None  # "train" one here, or evaluate the "committed" cpu-long generator (None: committed at cpu, else train)
+)
 epochs: float = None  # training epochs (None: from the profile; P1: 47, the generator chosen over the last 2)
 batch_size: int = None  # maps per batch (None: from the profile; P1: 64)
 label_flip: float = None  # probability that a discriminator batch has its real/fake labels swapped (None: P1's 0.01)
@@ -187,7 +190,12 @@ print(f"discriminator: {counts['discriminator']:,} parameters (Table 2: 4.4M)")
 # the development set is used: the test pool stays unseen until the evaluation.
 
 # %%
-training = E.train(cfg, data, progress=cfg.profile != "smoke")
+if cfg.emulator == "train":
+    training = E.train(cfg, data, progress=cfg.profile != "smoke")
+    if cfg.results_dir is not None:
+        print(f"wrote {E.save_trained(cfg, data, training, cfg.results_dir)}")
+else:
+    training = E.committed_training(cfg.resolved_device, path=cfg.emulator_path)
 display(Markdown(training.describe()))
 figures["training"] = V.plot_training(
     training, f"P1 training, profile {cfg.profile} ({training.n_train} maps of {data.map_size}^2)"

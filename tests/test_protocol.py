@@ -230,3 +230,18 @@ def test_upper_sided_band_for_distances():
     assert band_from_values(list(v[:-2]) + [np.inf, np.inf], sided="upper")[1] == np.inf
     with pytest.raises(ValueError, match="sided"):
         RowSpec("k", "q", sided="lower")
+
+
+def test_target_widens_a_narrow_upper_band_only():
+    from gancosmo.evaluation.protocol import Scores
+
+    splits = [{"f": v} for v in np.linspace(0.0, 0.02, 39)]  # real-vs-real: at most 2%
+    spec = RowSpec("f", "fraction", sided="upper", target=0.05)
+    judge = lambda ours: rows_from_scores([spec], Scores({"f": ours}, {"f": 0.2}, splits, 10, 39))[0]  # noqa: E731
+    inside_target, beyond = judge(0.04), judge(0.06)
+    assert inside_target.verdict == "pass" and beyond.verdict == "fail" and beyond.null_verdict == "fail"
+    assert inside_target.band[1] < 0.05  # the band shown is still the real-vs-real one
+    wide = [{"f": v} for v in np.linspace(0.0, 0.2, 39)]  # a band wider than the target decides alone
+    assert rows_from_scores([spec], Scores({"f": 0.15}, {"f": 0.5}, wide, 10, 39))[0].verdict == "pass"
+    with pytest.raises(ValueError, match="sided 'upper' rows only"):
+        RowSpec("g", "signed", target=0.05)

@@ -14,7 +14,7 @@ def test_auto_follows_the_cpu(monkeypatch):
     cpu = torch.device("cpu")
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: True)
     fast = resolve_settings(cpu)
-    assert (fast.precision, fast.channels_last, fast.fused) == ("bf16", True, False)
+    assert (fast.precision, fast.channels_last, fast.fused) == ("bf16", False, False)
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
     plain = resolve_settings(cpu)
     assert (plain.precision, plain.channels_last, plain.fused) == ("fp32", False, False)

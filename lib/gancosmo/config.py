@@ -204,6 +204,10 @@ class ChapterConfig:
     def check(self) -> None:
         """Cross-field rules; raise :class:`ParameterError` with one sentence."""
 
+    def check_inputs(self) -> None:
+        """Rules on files the run will read (a committed emulator), checked by :meth:`from_parameters`
+        only, so that the profile tables can be built where those files are absent."""
+
     # ------------------------------------------------------------------ parameters
     @classmethod
     def _fields(cls) -> dict[str, dataclasses.Field]:
@@ -347,7 +351,9 @@ class ChapterConfig:
         for name in cls.WRITABLE_FOLDERS:
             if name in spec and name not in changes and getattr(base, name) is not None:
                 cls._check_writable(name, getattr(base, name), resolved)
-        return dataclasses.replace(base, **changes)
+        cfg = dataclasses.replace(base, **changes)
+        cfg.check_inputs()
+        return cfg
 
     @classmethod
     def _check_writable(cls, name: str, value, profile: str) -> None:

@@ -49,6 +49,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "VERDICTS",
     "find_row",
+    "combine_seeds",
+    "combine_seed_files",
     "format_html",
     "ScorecardTable",
     "CHAPTER_CODE",
@@ -104,6 +106,9 @@ class Row:
         Real and emulated samples on each side of the comparison.
     notes : str
         How it was measured, caveats.
+    per_seed : dict or None
+        A row combined over training seeds (:func:`combine_seeds`): ``{seed: {"ours", "reference",
+        "band", "null", "verdict", "null_verdict"}}``; ``ours`` etc. are then the medians.
     """
 
     key: str
@@ -119,6 +124,7 @@ class Row:
     n_real: int | None = None
     n_fake: int | None = None
     notes: str = ""
+    per_seed: Any = None
 
     def __post_init__(self):
         if not isinstance(self.key, str) or not _KEY.match(self.key):
@@ -196,6 +202,102 @@ def read_scorecard(path: str | Path) -> tuple[dict, list[Row]]:
     return payload.get("meta", {}), rows
 
 
+def _median(values):
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
+    if len(nums) != len(values):
+        return values[0]  # text, None or NaN in some seed: the first seed's value stands
+    nums = sorted(nums)
+    mid = len(nums) // 2
+    return nums[mid] if len(nums) % 2 else 0.5 * (nums[mid - 1] + nums[mid])
+
+
+def _combined_verdict(verdicts):
+    if any(v is None for v in verdicts):
+        return None
+    if all(v == "pass" for v in verdicts):
+        return "pass"
+    return "fail" if "fail" in verdicts else "untestable"
+
+
+def combine_seeds(runs: Mapping[int, tuple[dict, list[Row]]]) -> tuple[dict, list[Row]]:
+    """One scorecard from runs of one chapter that differ only in their seed.
+
+    Each row's ``ours``, ``reference``, band ends and ``null`` are the medians over the seeds
+    (with two seeds, their means), ``per_seed`` keeps every seed's own values, and the verdict
+    is ``pass`` only when every seed passes (``fail`` when any fails, else ``untestable``):
+    a claim holds when it does not depend on the seed. ``meta`` is the first seed's, with
+    ``seeds_combined`` and, per seed, its commit, training and timings (``per_seed``).
+
+    Raises
+    ------
+    ValueError
+        When the runs hold different row keys or profiles, or fewer than two seeds are given.
+    """
+    if len(runs) < 2:
+        raise ValueError(f"combine_seeds needs runs of at least two seeds, got {len(runs)}.")
+    seeds = sorted(runs)
+    metas = {s: runs[s][0] for s in seeds}
+    keys = {s: [r.key for r in runs[s][1]] for s in seeds}
+    first = seeds[0]
+    for s in seeds[1:]:
+        if keys[s] != keys[first]:
+            raise ValueError(
+                f"the runs of seeds {first} and {s} hold different rows; accepted are runs of one chapter."
+            )
+        if metas[s].get("profile") != metas[first].get("profile"):
+            raise ValueError(f"the runs of seeds {first} and {s} have different profiles; accepted is one profile.")
+    combined = []
+    for i, base in enumerate(runs[first][1]):
+        rows = {s: runs[s][1][i] for s in seeds}
+        per = {
+            str(s): dict(
+                ours=r.ours,
+                reference=r.reference,
+                band=r.band,
+                null=r.null,
+                verdict=r.verdict,
+                null_verdict=r.null_verdict,
+            )
+            for s, r in rows.items()
+        }
+        bands = [r.band for r in rows.values()]
+        band = (
+            None if any(b is None for b in bands) else [_median([b[0] for b in bands]), _median([b[1] for b in bands])]
+        )
+        combined.append(
+            dataclasses.replace(
+                base,
+                ours=_median([r.ours for r in rows.values()]),
+                reference=_median([r.reference for r in rows.values()]),
+                band=band,
+                null=_median([r.null for r in rows.values()]),
+                verdict=_combined_verdict([r.verdict for r in rows.values()]),
+                null_verdict=_combined_verdict([r.null_verdict for r in rows.values()]),
+                per_seed=per,
+            )
+        )
+    meta = dict(metas[first])
+    meta["seeds_combined"] = seeds
+    meta["per_seed"] = {
+        str(s): {k: metas[s].get(k) for k in ("git_commit", "seeds", "training", "timings", "code_hash")} for s in seeds
+    }
+    return meta, combined
+
+
+def combine_seed_files(paths: Iterable[str | Path], out: str | Path) -> Path:
+    """Read the scorecards at ``paths`` (one chapter and profile, one seed each: ``meta["config"]["seed"]``),
+    combine them with :func:`combine_seeds` and write the result to ``out`` (which may be one of them)."""
+    runs = {}
+    for path in paths:
+        meta, rows = read_scorecard(path)
+        seed = int(meta.get("config", {}).get("seed", meta.get("seeds", {}).get("training", -1)))
+        if seed in runs:
+            raise ValueError(f"{path} repeats seed {seed}; accepted are runs of different seeds.")
+        runs[seed] = (meta, rows)
+    meta, rows = combine_seeds(runs)
+    return write_scorecard(out, rows, meta)
+
+
 def find_row(rows: Iterable[Row], key: str) -> Row:
     """The row with ``key``; a KeyError naming the keys present otherwise."""
     rows = list(rows)
@@ -236,10 +338,13 @@ _COLUMNS = (
 
 def _cells(r: Row) -> list[str]:
     n = "-" if r.n_real is None else f"{r.n_real} / {'-' if r.n_fake is None else r.n_fake}"
+    ours = _fmt(r.ours)
+    if r.per_seed:
+        ours += " (seeds " + ", ".join(f"{s}: {_fmt(v.get('ours'))}" for s, v in r.per_seed.items()) + ")"
     return [
         r.quantity,
         _fmt(r.paper),
-        _fmt(r.ours),
+        ours,
         _fmt(r.reference),
         _fmt_band(r.band),
         r.verdict or "-",
@@ -407,10 +512,13 @@ _PROTOCOL_CODE = (
     "lib/gancosmo/evaluation/sampling.py",
 )
 
-# One GAN training loop: steps, losses, batch order, optimisers and schedules, model selection.
+# One GAN training loop: steps, losses, batch order, optimisers and schedules, model selection,
+# the device settings (precision), and how a trained generator is saved and loaded back.
 # (Checkpoints, logging and multi-process plumbing do not change what a run computes.)
 _TRAINING_CODE = (
+    "lib/gancosmo/emulators.py",
     "lib/gancosmo/train/data.py",
+    "lib/gancosmo/train/hardware.py",
     "lib/gancosmo/train/loop.py",
     "lib/gancosmo/train/losses.py",
     "lib/gancosmo/train/schedules.py",
