@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export OMP_WAIT_POLICY ?= PASSIVE
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv data book test lint oracle notebooks clean browser
+.PHONY: venv data book test lint oracle notebooks clean browser gpu-check
 
 venv: $(VENV)/.installed $(VENV)/etc/ipython/ipython_kernel_config.py
 
@@ -48,6 +48,11 @@ lint: venv
 
 test: venv lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# On a machine with one H100/H200: each chapter's gpu networks on gpu-profile data, at most 9 minutes in all,
+# written to results/gpu_check.json (throughput, loss curves, an early statistic per chapter).
+gpu-check: venv
+	$(PY) benchmarks/gpu_check.py --profile gpu --out results/gpu_check.json
 
 # Headless Chromium for the browser test of the static widgets (Debian's package, installed when missing).
 browser:

@@ -65,6 +65,25 @@ def test_smoke_run_writes_a_schema2_scorecard_every_row_judged(tmp_path, monkeyp
     )
     text = out.read_text()
     assert "The lognormal null passes" in text and "Traceback" not in text
+    assert "targets met" in text
+    # the trained generator is saved beside the scorecard and loads back as an emulator in kappa
+    from gancosmo import emulators
+
+    em = emulators.load("p1", path=results / "emulator_p1_smoke", device="cpu")
+    assert em.sample(2, seed=0).shape == (2, 64, 64) and em.meta["profile"] == "smoke"
+    assert em.meta["training"]["steps"] == meta["training"]["steps"]
+
+
+def test_committed_generator_is_scored_on_fresh_maps(tmp_path, monkeypatch):
+    """emulator='committed' loads the cpu-long generator and scores it (here on the smoke suite's maps)."""
+    monkeypatch.setenv("GANCOSMO_CACHE", str(tmp_path / "cache"))
+    results = tmp_path / "results"
+    out = _run(tmp_path, profile="smoke", emulator="committed", results_dir=str(results))
+    meta, rows = read_scorecard(results / "scorecard_p1_smoke.json")
+    assert meta["training"]["emulator"] == "committed" and meta["training"]["source"]["profile"] == "cpu-long"
+    assert not list(results.glob("emulator_*"))  # nothing re-saved
+    text = out.read_text()
+    assert "The saved generator of the cpu-long run" in text and "Traceback" not in text
 
 
 @pytest.mark.parametrize(
@@ -72,6 +91,7 @@ def test_smoke_run_writes_a_schema2_scorecard_every_row_judged(tmp_path, monkeyp
     [
         (dict(profile="smoke", batch_size=0), "parameter 'batch_size' must be an integer with 1 <= value"),
         (dict(profile="smoke", loss="wgan-gp"), "parameter 'label_flip' applies to loss 'bce' only"),
+        (dict(profile="smoke", emulator="/nowhere/emulator_p1"), "parameter 'emulator' is '/nowhere/emulator_p1' but"),
     ],
 )
 def test_bad_parameters_stop_before_any_work(parameters, message, tmp_path, monkeypatch):

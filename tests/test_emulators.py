@@ -82,7 +82,8 @@ def test_save_refuses_incomplete_meta(tmp_path):
     G, _ = cosmogan(base_filters=4, map_size=32, seed=0)
     kw = dict(builder="cosmogan", args=dict(base_filters=4, map_size=32), transform=ConstantScale(1.0))
     with pytest.raises(ValueError, match="meta needs 'resolved_max'"):
-        emulators.save_emulator(tmp_path / "e", G, meta={k: v for k, v in MAP_META.items() if k != "resolved_max"}, **kw)
+        incomplete = {k: v for k, v in MAP_META.items() if k != "resolved_max"}
+        emulators.save_emulator(tmp_path / "e", G, meta=incomplete, **kw)
     with pytest.raises(ValueError, match="from_suite"):
         emulators.save_emulator(tmp_path / "e", G, meta=dict(MAP_META, from_suite="cropped"), **kw)
     assert not list(tmp_path.iterdir())  # nothing written before the checks

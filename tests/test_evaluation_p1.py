@@ -18,7 +18,7 @@ from gancosmo.stats.fields import gaussian_maps, lognormal_maps
 
 # -------------------------------------------------------------------------- configuration
 def test_profiles_are_complete_and_p1_scales_only_the_short_runs():
-    assert tuple(E.P1Config.PROFILES) == ("smoke", "cpu", "gpu", "paper")
+    assert tuple(E.P1Config.PROFILES) == ("smoke", "cpu", "cpu-long", "gpu", "paper")
     for name, cfg in E.P1Config.PROFILES.items():
         assert cfg.profile == name and cfg.n_splits >= 20
         assert 2 * math.ceil(cfg.n_generate / cfg.samples_per_parent) <= cfg.test_parents
@@ -30,6 +30,14 @@ def test_profiles_are_complete_and_p1_scales_only_the_short_runs():
     cpu = E.P1Config.PROFILES["cpu"]
     assert (cpu.epochs, cpu.batch_size, cpu.map_size, cpu.tiles_per_map) == (48.0, 64, 64, 1)
     assert cpu.suite_options() == dict(n_maps=SIZES["p1"]["cpu"]["n_maps"], n_sims=SIZES["p1"]["cpu"]["n_sims"])
+    # cpu-long trains the committed generator on the same recipe (other simulations); cpu scores it
+    long = E.P1Config.PROFILES["cpu-long"]
+    assert E.suite_geometry("cpu-long") == E.suite_geometry("cpu") and long.map_size == cpu.map_size
+    assert long.suite_options() == dict(
+        n_maps=SIZES["p1"]["cpu-long"]["n_maps"], n_sims=SIZES["p1"]["cpu-long"]["n_sims"]
+    )
+    assert SIZES["p1"]["cpu-long"]["seed"] != SIZES["p1"]["cpu"]["seed"]
+    assert (long.emulator, cpu.emulator) == ("train", "committed") and long.intensity_scale == cpu.intensity_scale
 
 
 def test_overrides_apply_and_none_keeps_the_profile():
@@ -231,6 +239,19 @@ def test_a_five_percent_power_excess_fails_and_an_independent_draw_passes():
     for row in same:  # the real-vs-real median lies inside its own band
         if row.band is not None:
             assert row.band[0] <= row.reference <= row.band[1], row.key
+
+
+def test_a_doubled_map_to_map_scatter_fails_the_scatter_row_only_when_it_is_there():
+    n_pool, n = 1024, 512
+    parents = np.repeat(np.arange(n_pool // 16), 16)
+    real = _pool(n_pool, seed=0)
+    other = _pool(n, seed=1)
+    same = find_row(_score(real, other, parents, n), "cl_std_ratio_max_dev")
+    # each map's amplitude drawn from 1 +- 0.5: the mean C_ell stays, its scatter between maps grows
+    scale = np.sqrt(1 + 0.5 * np.random.default_rng(2).choice([-1.0, 1.0], n))[:, None, None].astype(np.float32)
+    wide = find_row(_score(real, other * scale, parents, n), "cl_std_ratio_max_dev")
+    assert same.verdict == "pass" and same.ours < 0.3, format_table([same])
+    assert wide.verdict == "fail" and wide.ours > 0.5, format_table([wide])
 
 
 def test_a_gaussian_field_fails_pdf_and_minkowski_rows_against_lognormal_data():

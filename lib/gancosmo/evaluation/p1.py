@@ -28,7 +28,6 @@ degrees (the suite's ``field_deg`` for its maps, less for tiles); C_ell in stera
 from __future__ import annotations
 
 import math
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ import torch
 from ..config import ChapterConfig, option, require_training, writable_folder
 from ..data.intensity import ConstantScale, Identity
 from ..params import ParameterError
-from ..scorecard import Row, find_row
+from ..scorecard import Row, find_row, git_commit
 from ..sims.fidelity import RESOLUTION_TOLERANCE, resolved_max
 from ..stats import correlation, minkowski_2d, nearest_neighbours, power_spectrum_2d
 from ..train.selection import Selector
@@ -291,11 +290,11 @@ class P1Config(ChapterConfig):
             meta = read_record("p1", path=self.emulator_path)["meta"]
         except EmulatorError as exc:
             raise ParameterError(
-                f"parameter 'emulator' is 'committed' but {exc} Accepted here is emulator 'train'."
+                f"parameter 'emulator' is {self.emulator!r} but {exc} Accepted here is emulator 'train'."
             ) from None
         if suite_geometry(self.profile) != suite_geometry(meta["profile"]):
             raise ParameterError(
-                f"parameter 'emulator' is 'committed' but the committed generator was trained on the "
+                f"parameter 'emulator' is {self.emulator!r} but that generator was trained on the "
                 f"{meta['profile']} recipe ({meta['map_size']}^2 px over {meta['field_deg']} deg) and profile "
                 f"{self.profile!r} makes other maps; accepted here is emulator 'train'."
             )
@@ -736,14 +735,11 @@ class P1Training:
         )
 
 
-def train(cfg: P1Config, data: P1Data, progress: bool = True) -> P1Training:
-    """Train P1's networks with P1's recipe; keep the generator chosen by :class:`ChiSquaredSelector` on dev."""
-    from ..models.cosmogan import count_parameters
-    from ..train import TrainConfig, Trainer
+def train_config(cfg: P1Config, progress: bool = True):
+    """The :class:`gancosmo.train.TrainConfig` of P1's recipe at ``cfg``'s sizes and rates."""
+    from ..train import TrainConfig
 
-    G, D = build_networks(cfg)
-    transform = cfg.transform
-    config = TrainConfig.p1(
+    return TrainConfig.p1(
         loss=cfg.loss,
         label_flip=cfg.label_flip,
         lr_g=cfg.lr,
@@ -759,6 +755,16 @@ def train(cfg: P1Config, data: P1Data, progress: bool = True) -> P1Training:
         tensorboard=False,
         log_every=5,
     )
+
+
+def train(cfg: P1Config, data: P1Data, progress: bool = True) -> P1Training:
+    """Train P1's networks with P1's recipe; keep the generator chosen by :class:`ChiSquaredSelector` on dev."""
+    from ..models.cosmogan import count_parameters
+    from ..train import Trainer
+
+    G, D = build_networks(cfg)
+    transform = cfg.transform
+    config = train_config(cfg, progress)
     selector = ChiSquaredSelector(
         data.dev, data.side_deg, n_samples=min(cfg.n_select, 4 * len(data.dev)), seed=cfg.seed + 1, transform=transform
     )
@@ -1510,16 +1516,6 @@ def birthday_paradox(generated, real, pool: int = 4, fraction: float = 0.5, devi
 
 
 # -------------------------------------------------------------------------- meta and summary
-def git_commit(root: str | Path | None = None) -> str:
-    """``git rev-parse HEAD`` of the repository (``"unknown"`` when git or the repository is missing)."""
-    root = Path(root) if root is not None else Path(__file__).resolve().parents[3]
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
-
-
 def run_meta(cfg: P1Config, data: P1Data, training: P1Training, ev: P1Evaluation, chapter_seconds: float) -> dict:
     """The scorecard's ``meta``: profile, commit, seeds, splits, resolved and scored range, sizes, timings."""
     res = data.resolved
@@ -1601,6 +1597,37 @@ def timing_markdown(meta: dict) -> str:
 
 def _keys(rows, pred) -> list[str]:
     return [r.key for r in rows if pred(r)]
+
+
+#: The book's targets for a trained P1 emulator, as scorecard keys with what each asks, in words.
+TARGET_ROWS = (
+    ("cl_resolved_max_abs_frac", "mean C_ell within max(5%, band) at every resolved multipole"),
+    ("cl_max_abs_pull", "no C_ell bin beyond max(3 sigma, band): no checkerboard"),
+    ("cl_std_ratio_max_dev", "map-to-map C_ell scatter within max(10%, band) of the data's in every bin"),
+    ("pdf_chi2_dof", "pixel PDF chi^2 inside the band"),
+    ("mf_v0_chi2_dof", "Minkowski V0 chi^2 inside the band"),
+    ("mf_v1_chi2_dof", "Minkowski V1 chi^2 inside the band"),
+    ("mf_v2_chi2_dof", "Minkowski V2 chi^2 inside the band"),
+)
+
+
+def targets_markdown(rows) -> str:
+    """A Markdown list: each target of :data:`TARGET_ROWS` with the run's value and verdict, and whether
+    the GAN beats the lognormal null on a Minkowski functional (passes a row the null fails)."""
+    lines = []
+    for key, words in TARGET_ROWS:
+        r = find_row(rows, key)
+        value = f"{r.ours:.3g}" if isinstance(r.ours, (int, float)) else str(r.ours)
+        band = f", band upper end {r.band[1]:.3g}" if r.band is not None else ", no band"
+        lines.append(f"- {words}: {r.verdict} (`{key}` = {value}{band})")
+    beats = [r.key for r in rows if r.key.startswith("mf_") and r.verdict == "pass" and r.null_verdict == "fail"]
+    lines.append(
+        "- beats the lognormal null on the Minkowski functionals (a row the GAN passes and the null fails): "
+        + (", ".join(f"`{k}`" for k in beats) if beats else "no")
+    )
+    met = sum(find_row(rows, k).verdict == "pass" for k, _ in TARGET_ROWS) + bool(beats)
+    lines.insert(0, f"{met} of {len(TARGET_ROWS) + 1} targets met:")
+    return "\n".join(lines)
 
 
 def summary_markdown(ev: P1Evaluation) -> str:

@@ -38,10 +38,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -52,7 +50,7 @@ from ..config import ChapterConfig, option, require_training, writable_folder
 from ..data.intensity import ConstantScale
 from ..params import ParameterError
 from ..progress import progress_bar
-from ..scorecard import Row, save_chapter_results
+from ..scorecard import Row, git_commit, save_chapter_results
 from ..sims.fidelity import RESOLUTION_TOLERANCE, resolved_max
 from ..sims.suites import kids450_grid, recipe_overrides
 from ..stats import (
@@ -1667,20 +1665,6 @@ def explorer_values(cfg: P2Config) -> tuple:
 
 
 # -------------------------------------------------------------------------- meta, results, text
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            cwd=Path(__file__).resolve().parent,
-        )
-        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def run_meta(
     cfg: P2Config, data: P2Data, gan: GanRun, regressor: RegressorRun, ev: P2Evaluation, chapter_seconds: float
 ) -> dict:
@@ -1689,7 +1673,7 @@ def run_meta(
     return dict(
         paper="P2",
         profile=cfg.profile,
-        git_commit=_git_commit(),
+        git_commit=git_commit(),
         device=cfg.resolved_device(),
         torch=torch.__version__,
         seeds=[cfg.seed],

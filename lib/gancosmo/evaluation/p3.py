@@ -38,11 +38,9 @@ import dataclasses
 import functools
 import math
 import os
-import subprocess
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,7 +50,7 @@ from ..config import ChapterConfig, option, require_training, writable_folder
 from ..data.transforms import DensityScaling, scale, unscale
 from ..params import ParameterError
 from ..progress import progress_bar
-from ..scorecard import Row, find_row
+from ..scorecard import Row, find_row, git_commit
 from ..stats import bispectrum_3d, correlation, covariance, mean_density, pixel_histogram, power_spectrum_3d
 from ..train.selection import Selector
 from .binned import binned_comparison
@@ -480,21 +478,6 @@ def setup(cfg: P3Config) -> str:
     return cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def git_commit() -> str:
-    """``git rev-parse HEAD`` of the repository holding this file, or ``"unknown"``."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 # ====================================================================== data
 def tile_cubes(cubes: np.ndarray, size: int) -> np.ndarray:
     """Cut ``(N, s, s, s)`` cubes into non-overlapping ``size^3`` cubes (``size`` divides ``s``), parent-ordered."""
@@ -896,6 +879,31 @@ def width_statistic(
     return stat
 
 
+def train_config(cfg: P3Config, epochs: float, n_train: int, seed: int, device: str = "cpu", progress: bool = True):
+    """The :class:`gancosmo.train.TrainConfig` of P3's recipe: ``epochs`` over ``n_train`` volumes, logged and
+    model-selected once an epoch."""
+    from ..train import TrainConfig
+
+    return TrainConfig(
+        loss="bce",
+        lr_g=cfg.lr_g,
+        lr_d=cfg.lr_d,
+        betas=(0.5, 0.999),
+        batch_size=cfg.batch_size,
+        epochs=epochs,
+        latent_dim=cfg.latent_dim,
+        d_accuracy_threshold=cfg.d_accuracy_threshold,
+        lr_decay_every=cfg.lr_decay_every,
+        lr_decay_factor=0.5,
+        seed=seed,
+        device=device,
+        progress=progress,
+        tensorboard=False,
+        log_every=max(1, n_train // cfg.batch_size),
+        select_every=max(1, n_train // cfg.batch_size),
+    )
+
+
 def train_model(
     data: P3Data,
     res: Resolution,
@@ -915,7 +923,7 @@ def train_model(
     from ..models.dcgan3d import dcgan3d
     from ..models.priors import calibrate_width, make_sampler
     from ..sims.suites import P3_REDSHIFTS
-    from ..train import TrainConfig, Trainer
+    from ..train import Trainer
 
     kappa = cfg.kappa_conditional_rho if conditional else cfg.kappa_rho  # on rho / rho_bar
     sampler = make_sampler(prior, cfg.nu)
@@ -931,24 +939,7 @@ def train_model(
         dev = {None: scaled(data.part("dev"), kappa)}
         epochs, n = cfg.epochs, len(train)
     selector = PdfPowerSelector(dev, data.box_size, kappa, sampler, cfg.n_select, seed=seed + 10)
-    config = TrainConfig(
-        loss="bce",
-        lr_g=cfg.lr_g,
-        lr_d=cfg.lr_d,
-        betas=(0.5, 0.999),
-        batch_size=cfg.batch_size,
-        epochs=epochs,
-        latent_dim=cfg.latent_dim,
-        d_accuracy_threshold=cfg.d_accuracy_threshold,
-        lr_decay_every=cfg.lr_decay_every,
-        lr_decay_factor=0.5,
-        seed=seed,
-        device=device,
-        progress=progress,
-        tensorboard=False,
-        log_every=max(1, n // cfg.batch_size),
-        select_every=max(1, n // cfg.batch_size),
-    )
+    config = train_config(cfg, epochs, n, seed, device, progress)
     trainer = Trainer(G, D, train, config, statistic=selector, latent_sampler=sampler, augment=octahedral3d)
     t0 = time.perf_counter()
     result = trainer.fit()
