@@ -48,16 +48,17 @@
 # | The book's simulated suites | Helpful | [The simulator](00_simulations.ipynb) |
 #
 # **Which generator this page shows.** Training P1's networks until they learn takes longer
-# than a page should: the `cpu-long` profile trains a 4x narrower generator than P1's for 80
-# epochs on 5,120 maps (about 40 minutes on two CPU cores; the book's repository keeps that
-# generator, `gancosmo.emulators.load("p1")`). At the default `cpu` profile this chapter loads
+# than a page should: the `cpu-long` profile trains a narrower generator than P1's on four times
+# the `cpu` suite's maps, within an hour on two CPU cores, and the book's repository keeps that
+# generator (`gancosmo.emulators.load("p1")`; section 3 prints its size and training). At the
+# default `cpu` profile this chapter loads
 # that committed generator and scores it on *fresh* maps: the `cpu` suite draws other
 # simulations (other seeds) with the same recipe, so none of the test maps below was seen in
 # training. To train a small model here instead, pass `-p emulator train` (a few minutes).
 #
-# Time to run: about two minutes at `profile="cpu"` on two cores (the default without a GPU),
-# about 45 minutes at `cpu-long`; the [Scorecard](../book/scorecard.md) page states how long
-# each run it shows took. `profile="gpu"` is sized for about 20 minutes on one H100;
+# Time to run: minutes at `profile="cpu"` on two cores (the default without a GPU), under an
+# hour at `cpu-long`; the [Scorecard](../book/scorecard.md) page states how long each run it
+# shows took. `profile="gpu"` is sized for about 20 minutes on one H100;
 # `profile="paper"` is P1's 45 + 2 epochs on 200,000 maps (days).
 
 # %% tags=["remove-cell"]
@@ -150,11 +151,12 @@ display(Markdown(data.describe()))
 # inside, since our PM maps lack the smallest scales of P1's ray-traced simulations. So, like
 # P1, the `gpu` and `paper` profiles feed the maps to the GAN as they are, and the generator
 # must learn to use a small part of the tanh range, which P1's network managed in about
-# 140,000 steps. **What `cpu` changes here.** A run of a few thousand steps does not get that
-# far: on the raw maps the generated $C_\ell$ of the `cpu` network stayed orders of magnitude
-# below the data's on large scales (the measurement is recorded in `P1Config`'s docstring).
-# The `cpu` profile therefore multiplies the maps by `intensity_scale` before training and
-# divides the generated maps by it (`ConstantScale`, a constant, not a per-map normalisation).
+# 140,000 steps. **What the CPU profiles change here.** A run of a few thousand steps does not
+# get that far: on the raw maps the generated $C_\ell$ of the `cpu` network stayed orders of
+# magnitude below the data's on large scales (the measurement is recorded in `P1Config`'s
+# docstring). The `cpu` and `cpu-long` profiles therefore multiply the maps by
+# `intensity_scale` before training and divide the generated maps by it (`ConstantScale`,
+# a constant, not a per-map normalisation).
 # Every statistic below is computed on maps in convergence units.
 
 # %% [markdown]
@@ -396,8 +398,8 @@ display(Markdown(E.summary_markdown(ev)))
 display(Markdown(E.targets_markdown(ev.rows)))
 
 # %% [markdown]
-# The generator scored here is 4x narrower than P1's and trained on 64$^2$-pixel maps of 11
-# arcmin pixels, not P1's 0.2 arcmin: read its verdicts as those of a reduced-scale
+# The generator scored here is narrower than P1's and trained on maps of 11 arcmin pixels, not
+# P1's 0.2 arcmin: read its verdicts as those of a reduced-scale
 # reproduction, not of P1's network. Rows that the null passes say what our data cannot test
 # at these sizes, whatever the GAN scores. The [Scorecard](../book/scorecard.md) page also
 # shows the `cpu-long` run's own scorecard, the median of two training seeds with each seed's

@@ -53,14 +53,17 @@
 #
 # Time to run: a few minutes with `profile="cpu"` on two free cores (the default without a
 # GPU; the data take a good part of it the first time, then come from the cache); the run's own
-# timings are printed in the summary. `profile="gpu"` trains Table I's network (sized by
+# timings are printed in the summary. `profile="cpu-long"` trains wider networks on four times
+# the boxes (other simulations, same recipe) within an hour on two cores; with `results_dir`
+# set, every run saves its redshift-0 and redshift-conditional generators beside its scorecard
+# as emulators (`gancosmo.emulators`). `profile="gpu"` trains Table I's network (sized by
 # arithmetic, not yet run); `profile="paper"` takes days.
 
 # %% tags=["remove-cell"]
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, cpu-long, gpu, paper
 seed: int = None  # seed of the networks, the training runs and the generated samples (None: the profile's, 0)
 kappa: float = None  # kappa of the scaling c(x) 2x/(x + kappa) - 1 of the redshift-0 models (None: 45, P3's)
 prior: str = None  # latent prior of the main model: "student-t" or "gaussian" (None: student-t; P3 compares both)
@@ -265,6 +268,8 @@ models = {
 }
 for m in models.values():
     print(m.describe())
+if cfg.results_dir is not None:  # the main model's generator, as an emulator (gancosmo.emulators)
+    print(f"wrote {E.save_trained(cfg, data, res, models[cfg.prior], cfg.results_dir)}")
 figures["fig3_training"] = V.plot_training(
     models, f"P3 Fig. 3 re-made, profile {cfg.profile} ({len(data.split['train'])} training volumes of {data.side}^3)"
 )
@@ -378,6 +383,8 @@ if cfg.conditional:
         data, res, cfg, cfg.prior, seed=cfg.seed + 5, device=device, conditional=True, progress=progress
     )
     print("cGAN, " + cgan.describe())
+    if cfg.results_dir is not None:
+        print(f"wrote {E.save_trained(cfg, data, res, cgan, cfg.results_dir)}")
     cond = E.evaluate_conditional(data, res, cgan, cfg, ev.n, ev.splits, progress=progress)
     figures["fig12_redshift"] = V.plot_redshift(
         cond.as_figure_data(), cond.training_z, f"P3 Fig. 12 re-made, profile {cfg.profile}", dict(real=ev.n, fake=ev.n)

@@ -104,6 +104,14 @@ def test_smoke_run_writes_a_schema2_scorecard(smoke_run):
     assert g["ours"] == 4_393_920 and g["verdict"] == "pass"
     for name in ("fig7_power", "fig5_voxel_pdf", "fig11_bispectra", "fig12_redshift", "resolution"):
         assert (results / f"{name}_smoke.png").exists(), name
+    # both trained generators are saved as emulators in rho / rho_bar, the conditional one taking z
+    from gancosmo import emulators
+
+    main = emulators.load("p3", path=results / "emulator_p3_smoke", device="cpu")
+    cond = emulators.load("p3_z", path=results / "emulator_p3_z_smoke", device="cpu")
+    assert main.sample(2, seed=0).shape == (2, 32, 32, 32) and (main.sample(2, seed=0) >= 0).all()
+    assert cond.labels == ("z",) and cond.sample(2, seed=0, z=0.5).shape == (2, 32, 32, 32)
+    assert main.meta["box_size"] == 32.0 and main.meta["from_suite"] == "same"
 
 
 def test_summary_reads_its_numbers_from_the_scorecard(smoke_run):

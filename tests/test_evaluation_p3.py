@@ -29,6 +29,10 @@ def test_profiles_are_valid_and_split_by_box():
     assert cpu.density_grid // cpu.sub_size == 2  # eight 32^3 sub-volumes of 2 Mpc/h cells per 128 Mpc/h box
     assert cpu.suite_overrides == {}  # the cpu suite's own recipe and boxes
     assert int(cpu.epochs * cpu.n_boxes * cpu.train_fraction * 8 / cpu.batch_size) == 1200  # the cpu training length
+    # cpu-long: the cpu recipe on other simulations (the suite's own cpu-long seed), wider networks
+    long = E.P3Config.PROFILES["cpu-long"]
+    assert long.suite_overrides == {} and long.data_seed == SIZES["p3"]["cpu-long"]["seed"] != cpu.data_seed
+    assert (long.box_size, long.density_grid, long.sub_size) == (cpu.box_size, cpu.density_grid, cpu.sub_size)
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ REGISTRY = {
     "p1": "results/p1/emulator_p1_cpu-long",
     "p2": "results/p2/emulator_p2_cpu-long",
     "p3": "results/p3/emulator_p3_cpu-long",
+    "p3_z": "results/p3/emulator_p3_z_cpu-long",
 }
 
 _FROM_SUITE = ("same", "tiles", "pooled")
@@ -128,7 +129,7 @@ class TrainedEmulator:
     Attributes
     ----------
     name : str
-        ``"p1"``, ``"p2"`` or ``"p3"``.
+        ``"p1"``, ``"p2"``, ``"p3"`` (redshift 0) or ``"p3_z"`` (P3's redshift-conditional model).
     generator : torch.nn.Module
         The network, in eval mode, on ``device``.
     labels : tuple of str
@@ -227,7 +228,7 @@ def read_record(name: str, root: str | Path | None = None, path: str | Path | No
 
 
 def load(name: str, device: str | None = None, root: str | Path | None = None, path: str | Path | None = None):
-    """The committed emulator ``name`` (``"p1"``, ``"p2"``, ``"p3"``), its weights checksum-verified.
+    """The committed emulator ``name`` (``"p1"``, ``"p2"``, ``"p3"``, ``"p3_z"``), its weights checksum-verified.
 
     Parameters
     ----------

@@ -41,6 +41,7 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -415,6 +416,30 @@ P3Config.PROFILES.update(
             n_calib=64,
             drs_steps=40,
             n_drs=512,
+            speed_samples=256,
+        ),
+        "cpu-long": P3Config(
+            profile="cpu-long",
+            **{**_COMMON, "data_seed": 1},
+            n_boxes=48,
+            box_size=128.0,
+            n_particles=128,
+            density_grid=64,
+            n_steps=20,
+            suite_sub_size=64,
+            sub_size=32,
+            filters=(64, 32, 16),
+            epochs=200.0,
+            cond_epochs=40.0,
+            batch_size=16,
+            lr_g=8e-4,
+            lr_d=2e-4,
+            n_generate=None,
+            n_select=64,
+            calib_scales=(0.8, 0.9, 1.0, 1.1, 1.2),
+            n_calib=64,
+            drs_steps=100,
+            n_drs=1024,
             speed_samples=256,
         ),
         "gpu": P3Config(
@@ -983,6 +1008,53 @@ def train_model(
         model.width = model.calibration["scale"]
     model.seconds = time.perf_counter() - t0
     return model
+
+
+def save_trained(cfg: P3Config, data: P3Data, res: Resolution, model: TrainedModel, results_dir) -> Path:
+    """Write ``model``'s generator as ``emulator_p3_{profile}`` (redshift 0) or ``emulator_p3_z_{profile}``
+    (the redshift-conditional model) into ``results_dir`` (:func:`gancosmo.emulators.save_emulator`)."""
+    from ..emulators import save_emulator
+    from ..sims.suites import P3_COSMOLOGY
+
+    stem = f"emulator_p3{'_z' if model.cond_dim else ''}_{cfg.profile}"
+    meta = dict(
+        suite="p3",
+        profile=cfg.profile,
+        from_suite="tiles" if cfg.sub_size < cfg.suite_sub_size else "same",
+        box_size=data.box_size,
+        side_cells=cfg.sub_size,
+        resolved_max=res.resolved_max,
+        k_nyquist=res.k_nyquist,
+        units="rho / rho_bar" + (" at the redshift z given" if model.cond_dim else " at z = 0"),
+        cosmology=dict(P3_COSMOLOGY),
+        kappa_p3_units=cfg.kappa_conditional if model.cond_dim else cfg.kappa,
+        seed=cfg.seed,
+        data_seed=cfg.data_seed,
+        git_commit=git_commit(),
+        config=cfg.to_dict(),
+        training=dict(
+            name=model.name,
+            steps=model.steps,
+            epochs=model.epochs,
+            seconds=model.seconds,
+            n_train=model.n_train,
+            selected_step=model.best_step,
+            selected_value=model.best_value,
+            d_updated=model.d_updated,
+            calibration=model.calibration,
+            history=model.history,
+        ),
+    )
+    return save_emulator(
+        Path(results_dir) / stem,
+        model.G,
+        builder="dcgan3d",
+        args=dict(filters=list(cfg.filters), latent_dim=cfg.latent_dim, cond_dim=model.cond_dim),
+        transform=DensityScaling(model.kappa, clip=True),
+        meta=meta,
+        labels=("z",) if model.cond_dim else (),
+        latent=dict(prior=model.prior, nu=model.nu, width=model.width),
+    )
 
 
 # ====================================================================== per-sample statistics
