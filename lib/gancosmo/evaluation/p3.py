@@ -1061,6 +1061,10 @@ def save_trained(cfg: P3Config, data: P3Data, res: Resolution, model: TrainedMod
 VOXEL_LEVELS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999)
 
 
+#: Log bins of rho/rho_bar over [0.1, 100], 4 per decade: the range of the voxel-PDF target row.
+PDF_RANGE_EDGES = np.logspace(-1, 2, 13)
+
+
 def voxel_pdf_edges(train: np.ndarray, levels=VOXEL_LEVELS) -> np.ndarray:
     """Inner bin edges of the voxel PDF rows: quantiles of the pooled training voxels (``rho/rho_bar``).
 
@@ -1116,7 +1120,8 @@ def covariance_comparison(pk_real: np.ndarray, pk_fake: np.ndarray) -> dict:
     """Figs. 9-10: covariance (Eq. 8) and correlation (Eq. 9) matrices of P(k), at equal N on both sides.
 
     Returns the matrices, ``cov_frac = C_fake / C_real - 1``, ``corr_diff = R_fake - R_real``,
-    ``var_mean_abs_frac`` (mean over k of ``|C_fake,kk / C_real,kk - 1|``: the sample variance)
+    ``var_mean_abs_frac`` and ``var_max_abs_frac`` (mean and largest over k of
+    ``|C_fake,kk / C_real,kk - 1|``: the sample variance)
     and ``corr_max_abs_diff`` (largest ``|R_fake - R_real|`` off the diagonal).
     """
     if len(pk_real) != len(pk_fake):
@@ -1137,6 +1142,7 @@ def covariance_comparison(pk_real: np.ndarray, pk_fake: np.ndarray) -> dict:
         corr_fake=rf,
         corr_diff=rf - rr,
         var_mean_abs_frac=float(np.mean(np.abs(np.diag(frac)))),
+        var_max_abs_frac=float(np.max(np.abs(np.diag(frac)))),
         corr_max_abs_diff=float(np.max(np.abs((rf - rr)[off]))) if off.any() else 0.0,
     )
 
@@ -1203,6 +1209,7 @@ def field_features(
     out = dict(
         pk=power(x, box_size, edges)[1],
         pdf=voxel_fractions(x, pdf_edges),
+        pdf_range=voxel_fractions(x, PDF_RANGE_EDGES)[:, 1:-1],  # the bins inside [0.1, 100] only
         mean=mean_density(x),
         fft=_fourier(x),
         scaled=scaled(np.maximum(x, 0), kappa).reshape(len(x), -1),  # (a Gaussian test field may dip below 0)
@@ -1249,13 +1256,23 @@ def compare_fields(
     out.update(binned_comparison(real["pdf"], other["pdf"], "pdf"))
     out.update(binned_comparison(real["pk"], other["pk"], "pk"))
     out.update(binned_comparison(real["pk"][:, resolved], other["pk"][:, resolved], "pk_res"))
+    half = k <= 0.5 * k[-1] * (1 + 1e-9) if len(k) else np.zeros(0, bool)  # k[-1]: the last bin, at Nyquist
+    half_nyquist = binned_comparison(real["pk"][:, half], other["pk"][:, half], "pk_half")
+    out["pk_half_max_abs_frac"] = half_nyquist["pk_half_max_abs_frac"] if half.any() else float("nan")
+    if "pdf_range" in real and "pdf_range" in other:
+        rng = binned_comparison(real["pdf_range"], other["pdf_range"], "pdf_range")
+        out["pdf_range_max_abs_frac"] = rng["pdf_range_max_abs_frac"]
+    else:
+        out["pdf_range_max_abs_frac"] = float("nan")
     if "bk" in real and "bk" in other:
         out.update(binned_comparison(real["bk"], other["bk"], "bk"))
     mr, mo = np.asarray(real["mean"]), np.asarray(other["mean"])
     out["mean_density_bias"] = float(np.median(mo) / np.median(mr) - 1)
+    out["mean_density_abs_frac"] = float(abs(np.mean(mo) / np.mean(mr) - 1))
     out["mean_density_std"] = float(np.std(mo) / np.std(mr) - 1)
     cov = covariance_comparison(real["pk"], other["pk"])
     out["pk_var_mean_abs_frac"] = cov["var_mean_abs_frac"]
+    out["pk_var_max_abs_frac"] = cov["var_max_abs_frac"]
     out["pk_corr_max_abs_diff"] = cov["corr_max_abs_diff"]
     i, j = _pairs_across_parents(other["parent"])
     px = cross_power(other["fft"][i], other["fft"][j], box_size, edges)
@@ -1474,6 +1491,51 @@ def _row_specs(tag: str, name: str, res: Resolution) -> list[RowSpec]:
             f"bispectrum: fraction of (triangle, angle) bins where AD rejects at 5% {lab})",
             None,
             source="bk_ad_reject",
+        ),
+        RowSpec(
+            f"{tag}_target_pk_half_nyquist",
+            f"target: mean P(k) within max(5%, band) in every bin up to half the Nyquist k {lab})",
+            None,
+            notes=f"bins with k <= {kmax / 2:.2f} h/Mpc; max |P_GAN / P_N-body - 1|",
+            source="pk_half_max_abs_frac",
+            sided="upper",
+            target=0.05,
+        ),
+        RowSpec(
+            f"{tag}_target_pk_nyquist",
+            f"target: mean P(k) within max(10%, band) in every bin up to the Nyquist k {lab})",
+            None,
+            notes=full,
+            source="pk_max_abs_frac",
+            sided="upper",
+            target=0.10,
+        ),
+        RowSpec(
+            f"{tag}_target_pk_variance",
+            f"target: P(k) variance within max(25%, band) in every bin {lab})",
+            None,
+            notes=f"max over bins of |var_GAN / var_N-body - 1|, {full}",
+            source="pk_var_max_abs_frac",
+            sided="upper",
+            target=0.25,
+        ),
+        RowSpec(
+            f"{tag}_target_mean_density",
+            f"target: mean density within max(5%, band) of the N-body's {lab})",
+            None,
+            notes="|mean GAN / mean N-body - 1| of the sub-volume mean densities",
+            source="mean_density_abs_frac",
+            sided="upper",
+            target=0.05,
+        ),
+        RowSpec(
+            f"{tag}_target_voxel_pdf",
+            f"target: voxel PDF within max(20%, band) for rho/rho_bar in [0.1, 100] {lab})",
+            None,
+            notes="max |fractional difference| of the mean voxel fractions in 12 log bins, 4 per decade",
+            source="pdf_range_max_abs_frac",
+            sided="upper",
+            target=0.20,
         ),
         RowSpec(
             f"{tag}_cross_k3p",
@@ -1713,6 +1775,10 @@ def _compare_redshifts(real: dict, other: dict, *, interp, resolved, i_hi: int, 
         frac = np.median(o, 0) / np.median(r, 0) - 1
         worst = max(worst, float(np.max(np.abs(frac[resolved]))))
     out["cgan_pk_interp_max_abs_frac"] = worst
+    # growth: the mean P(k) must rise from z = 2 to 1 to 0.25 in every resolved bin
+    means = [np.mean(other[f"pk_{_ztag(z)}"], 0)[resolved] for z in sorted(interp, reverse=True)]
+    rising = np.all([later > earlier for earlier, later in zip(means[:-1], means[1:])], axis=0)
+    out["cgan_pk_not_rising"] = float(1 - np.mean(rising)) if len(means) > 1 and rising.size else float("nan")
     p3, p0 = np.median(other["pk_z3"], 0), np.median(other["pk_z0"], 0)
     out["cgan_linear_ratio"] = float(growth2 * p3[i_hi] / p0[i_hi])
     return out
@@ -1773,6 +1839,21 @@ def evaluate_conditional(
             "interpolates smoothly",
             notes=f"k <= {res.resolved_max:.2f} h/Mpc; trained at z = 3, 1.5, 0.5, 0 "
             f"with kappa = {cfg.kappa_conditional:g}",
+        ),
+        RowSpec(
+            "cgan_target_pk_interp",
+            "target: cGAN P(k) at z = 2, 1, 0.25 within max(10%, band) in every resolved bin",
+            None,
+            notes=f"the row above, judged against max(0.1, band); k <= {res.resolved_max:.2f} h/Mpc",
+            source="cgan_pk_interp_max_abs_frac",
+            sided="upper",
+            target=0.10,
+        ),
+        RowSpec(
+            "cgan_pk_not_rising",
+            "cGAN: fraction of resolved bins where the mean P(k) does not rise from z = 2 to 1 to 0.25",
+            "grows with time",
+            notes="0 when structure grows at every resolved k, as in the N-body",
         ),
         RowSpec(
             "cgan_linear_ratio",
@@ -2038,6 +2119,19 @@ class Scorecard:
     def counts(self, rows=None) -> dict:
         rows = self.rows if rows is None else rows
         return {v: sum(r.verdict == v for r in rows) for v in ("pass", "fail", "untestable")}
+
+    def targets(self) -> str:
+        """Markdown: the book's targets for a trained P3 emulator (the ``*_target_*`` rows and the cGAN's growth),
+        each with this run's value and verdict."""
+        chosen = [r for r in self.rows if "_target_" in r.key or r.key == "cgan_pk_not_rising"]
+        if not chosen:
+            return "No target rows in this run."
+        lines = [f"{sum(r.verdict == 'pass' for r in chosen)} of {len(chosen)} targets met:"]
+        for r in chosen:
+            value = f"{r.ours:.3g}" if isinstance(r.ours, (int, float)) else str(r.ours)
+            band = f", band upper end {r.band[1]:.3g}" if r.band is not None else ""
+            lines.append(f"- {r.quantity}: {r.verdict} (`{r.key}` = {value}{band})")
+        return "\n".join(lines)
 
     def summary(self) -> str:
         """Markdown: which rows pass and fail, what the null says, the headline numbers, all from the rows."""
