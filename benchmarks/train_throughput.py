@@ -1,6 +1,7 @@
 """Training throughput: the gancosmo engine vs a plain eager fp32 PyTorch loop, side by side.
 
-Both loops run in one process on the same device, same networks, same random data, same step
+Both loops run in one process on the same device, in alternating rounds (so that a slow spell of
+a shared machine slows both), same networks, same random data, same step
 structure (one discriminator step on a real batch and a fresh fake batch, then one generator
 step, non-saturating cross-entropy, Adam). The plain loop is fp32 eager with nothing added;
 the engine uses what ``gancosmo.train.hardware`` chooses on that device (CUDA: bf16 autocast,
@@ -24,6 +25,7 @@ import argparse
 import json
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from gancosmo.models.cosmogan import cosmogan
@@ -36,18 +38,15 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def plain_loop(G, D, data, steps, warmup, batch, device):
-    """fp32 eager DCGAN training, no tricks: samples per second after ``warmup`` steps."""
+def plain_stepper(G, D, data, batch, device):
+    """One fp32 eager DCGAN step, no tricks (the reference): returns ``step()``."""
     G, D = G.to(device), D.to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     data = data.to(device)
     latent = G.latent_dim
-    start = None
-    for i in range(warmup + steps):
-        if i == warmup:
-            _sync(device)
-            start = time.perf_counter()
+
+    def step():
         idx = torch.randint(0, len(data), (batch,), device=device)
         real = data[idx].unsqueeze(1)  # (B, 1, side, side) maps or (B, 1, side, side, side) cubes
         with torch.no_grad():
@@ -64,19 +63,12 @@ def plain_loop(G, D, data, steps, warmup, batch, device):
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
-    _sync(device)
-    return steps * batch / (time.perf_counter() - start)
+
+    return step
 
 
-def engine_loop(G, D, data, steps, warmup, batch, device, compile_):
-    """The gancosmo Trainer on the same work: samples per second after ``warmup`` steps."""
-    marks = {}
-
-    def clock(trainer, step):
-        if step in (warmup, warmup + steps):
-            _sync(device)
-            marks[step] = time.perf_counter()
-
+def engine_stepper(G, D, data, batch, device, compile_):
+    """One generator step of the gancosmo Trainer on the same work: returns ``(step(), device settings)``."""
     cfg = TrainConfig(
         loss="bce",
         optimizer="adam",
@@ -85,15 +77,25 @@ def engine_loop(G, D, data, steps, warmup, batch, device, compile_):
         betas=(0.5, 0.999),
         batch_size=batch,
         latent_dim=G.latent_dim,
-        max_steps=warmup + steps,
+        max_steps=10**9,
         device=str(device),
         compile=compile_,
         progress=False,
         tensorboard=False,
         log_every=10**9,
     )
-    out = Trainer(G, D, data, cfg, callbacks=[clock]).fit()
-    return steps * batch / (marks[warmup + steps] - marks[warmup]), out["device_settings"]
+    trainer = Trainer(G, D, data, cfg)
+    return trainer.train_step, trainer.settings.to_dict()
+
+
+def timed(step, n, device) -> float:
+    """Seconds for ``n`` calls of ``step``."""
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    _sync(device)
+    return time.perf_counter() - t0
 
 
 #: Network sizes per device kind: (side, width or filters, batch).
@@ -118,23 +120,34 @@ def build(network: str, size, width):
     return G, D, data
 
 
-def measure(network, device, steps, warmup, batch, size, width, compile_):
+def measure(network, device, steps, warmup, batch, size, width, compile_, rounds=5):
+    """Plain and engine steps timed in alternating rounds of ``steps // rounds`` steps each, so that a
+    slow spell of the machine (a shared host) hits both: medians of each rate and of the per-round ratios."""
     G, D, data = build(network, size, width)
-    plain = plain_loop(G, D, data, steps, warmup, batch, device)
+    plain = plain_stepper(G, D, data, batch, device)
     G, D, data = build(network, size, width)
-    engine, settings = engine_loop(G, D, data, steps, warmup, batch, device, compile_)
+    engine, settings = engine_stepper(G, D, data, batch, device, compile_)
+    timed(plain, warmup, device), timed(engine, warmup, device)
+    per_round = max(1, steps // rounds)
+    plain_rates, engine_rates = [], []
+    for _ in range(rounds):
+        plain_rates.append(per_round * batch / timed(plain, per_round, device))
+        engine_rates.append(per_round * batch / timed(engine, per_round, device))
+    ratios = [e / p for e, p in zip(engine_rates, plain_rates)]
     return dict(
         network=network,
         side=size,
         width=width if network == "p1" else list(width),
         batch=batch,
-        steps=steps,
+        steps=per_round * rounds,
+        rounds=rounds,
         warmup=warmup,
         compile=compile_,
         engine_settings=settings,
-        plain_samples_per_s=round(plain, 2),
-        engine_samples_per_s=round(engine, 2),
-        ratio=round(engine / plain, 3),
+        plain_samples_per_s=round(float(np.median(plain_rates)), 2),
+        engine_samples_per_s=round(float(np.median(engine_rates)), 2),
+        ratio=round(float(np.median(ratios)), 3),
+        ratio_per_round=[round(r, 3) for r in ratios],
     )
 
 
@@ -142,7 +155,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     ap.add_argument("--network", default="both", choices=("p1", "dcgan3d", "both"))
-    ap.add_argument("--steps", type=int, default=None, help="timed generator steps (default: 100 GPU, 20 CPU)")
+    ap.add_argument("--steps", type=int, default=None, help="timed steps of each loop (default: 100 GPU, 40 CPU)")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds the timed steps are split into")
     ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 10 GPU, 3 CPU)")
     ap.add_argument("--batch", type=int, default=None, help="batch size (default: see the module docstring)")
     ap.add_argument("--size", type=int, default=None, help="map / cube side (default: see the module docstring)")
@@ -152,7 +166,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     kind = "cuda" if device.type == "cuda" else "cpu"
-    steps = args.steps or (100 if kind == "cuda" else 20)
+    steps = args.steps or (100 if kind == "cuda" else 40)
     warmup = args.warmup if args.warmup is not None else (10 if kind == "cuda" else 3)
     for name, v in (("steps", steps), ("batch", args.batch), ("size", args.size)):
         if v is not None and v < 1:
@@ -165,7 +179,7 @@ def main(argv=None):
         batch = args.batch or batch if network == args.network else batch
         if network == "p1" and args.base_filters:
             width = args.base_filters
-        run = measure(network, device, steps, warmup, batch, size, width, args.compile)
+        run = measure(network, device, steps, warmup, batch, size, width, args.compile, rounds=max(1, args.rounds))
         runs.append(run)
         print(
             f"{network:8s} {size}^{2 if network == 'p1' else 3} batch {batch}: plain eager fp32 "

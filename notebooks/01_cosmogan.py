@@ -398,6 +398,13 @@ display(Markdown(E.summary_markdown(ev)))
 display(Markdown(E.targets_markdown(ev.rows)))
 
 # %% [markdown]
+# A target that fails says how far the reduced run still is from P1's result, not that the
+# recipe cannot get there. Two things to look for in Fig. 3 when it does: narrow spikes of the
+# difference at a few fixed multipoles are the checkerboard of the stride-2 transposed
+# convolutions, which P1's 140,000 steps and step-by-step model selection had time to iron
+# out; a smooth offset over many multipoles is an amplitude the generator has not yet matched.
+
+# %% [markdown]
 # The generator scored here is narrower than P1's and trained on maps of 11 arcmin pixels, not
 # P1's 0.2 arcmin: read its verdicts as those of a reduced-scale
 # reproduction, not of P1's network. Rows that the null passes say what our data cannot test

@@ -1589,6 +1589,14 @@ def run_meta(cfg: P1Config, data: P1Data, training: P1Training, ev: P1Evaluation
 def timing_markdown(meta: dict) -> str:
     """One sentence on where the run's time went (from :func:`run_meta`)."""
     t = meta["timings"]
+    training = meta.get("training") or {}
+    source = training.get("source")
+    if source:  # a saved generator: its training ran elsewhere, this run only scored it
+        return (
+            f"Data {t['data_s']:.0f} s, evaluation {t['evaluation_s']:.0f} s: this run took {t['chapter_s']:.0f} s "
+            f"to this point. It trained nothing; the generator's own training took {t['training_s'] / 60:.0f} min "
+            f"in the {source['profile']} run."
+        )
     return (
         f"Data {t['data_s']:.0f} s, training {t['training_s']:.0f} s, evaluation {t['evaluation_s']:.0f} s "
         f"({100 * t['evaluation_fraction']:.0f}% of the {t['chapter_s']:.0f} s the chapter took to this point)."
