@@ -160,3 +160,21 @@ def test_committed_p1_emulator_has_the_convergence_spectrum():
     ell, cl = power_spectrum_2d(maps, em.meta["field_deg"], ell_edges(em.meta["map_size"], em.meta["field_deg"]))
     ratio = cl.mean(0) / Cosmology(**em.meta["cosmology"]).convergence_cl(ell, z_source=1.0)
     assert np.mean(np.abs(ratio - 1)) < 0.25, np.round(ratio, 2)
+
+
+def test_committed_p3_emulators():
+    """P3's committed generators: 32^3 sub-volumes of 2 Mpc/h cells in rho / rho_bar, the conditional one in z."""
+    found = emulators.available()
+    if not (found["p3"] and found["p3_z"]):
+        pytest.fail("the committed P3 emulators (results/p3/emulator_p3[_z]_cpu-long.*) are missing")
+    main, cond = emulators.load("p3", device="cpu"), emulators.load("p3_z", device="cpu")
+    for em in (main, cond):
+        assert em.meta["suite"] == "p3" and em.meta["profile"] == "cpu-long" and em.meta["from_suite"] == "tiles"
+        assert em.meta["box_size"] == 64.0 and em.meta["side_cells"] == 32
+    cubes = main.sample(4, seed=0)
+    assert cubes.shape == (4, 32, 32, 32) and (cubes >= 0).all() and np.isfinite(cubes).all()
+    assert main.emulator.latent_sampler is not None  # P3's Student-t prior at its calibrated width
+    assert cond.labels == ("z",)
+    early, late = cond.sample(4, seed=0, z=3.0), cond.sample(4, seed=0, z=0.0)
+    assert early.shape == late.shape == (4, 32, 32, 32) and not np.allclose(early, late)
+    assert np.array_equal(cubes, main.sample(4, seed=0))
