@@ -38,10 +38,7 @@ def _spectrum_error(real, fake, spectrum) -> float:
     return float(np.mean(np.abs(pf[keep] / pr[keep] - 1)))
 
 
-LOG_EVERY = 10  # generator steps between logged losses (main's --log-every)
-
-
-def _timed_fit(G, D, data, config, seconds, warmup, augment=None, latent_sampler=None):
+def _timed_fit(G, D, data, config, seconds, warmup, log_every, augment=None):
     """Train with the chapter's ``config`` until ``seconds`` of wall time after ``warmup`` steps."""
     marks = {}
 
@@ -60,9 +57,9 @@ def _timed_fit(G, D, data, config, seconds, warmup, augment=None, latent_sampler
             raise _Stop
 
     cfg = dataclasses.replace(
-        config, max_steps=10**7, progress=False, tensorboard=False, log_every=LOG_EVERY, select_every=0, out_dir=None
+        config, max_steps=10**7, progress=False, tensorboard=False, log_every=log_every, select_every=0, out_dir=None
     )
-    trainer = Trainer(G, D, data, cfg, callbacks=[clock], augment=augment, latent_sampler=latent_sampler)
+    trainer = Trainer(G, D, data, cfg, callbacks=[clock], augment=augment)
     try:
         trainer.fit()
     except _Stop:
@@ -81,7 +78,7 @@ def _timed_fit(G, D, data, config, seconds, warmup, augment=None, latent_sampler
     )
 
 
-def check_p1(profile, device, seconds, warmup, n_maps) -> dict:
+def check_p1(profile, device, seconds, warmup, log_every, n_maps) -> dict:
     from gancosmo.evaluation.p1 import P1Config, build_networks, ell_edges, suite_geometry, tile_maps, train_config
     from gancosmo.sims import load_suite
     from gancosmo.stats import power_spectrum_2d
@@ -101,10 +98,12 @@ def check_p1(profile, device, seconds, warmup, n_maps) -> dict:
 
     G, D = build_networks(cfg)
     config = dataclasses.replace(train_config(cfg, progress=False), device=device)
-    return _run("p1", G, D, x, config, seconds, warmup, maps, spectrum, cfg.transform.inverse, data_s, "C_ell")
+    return _run(
+        "p1", G, D, x, config, seconds, warmup, log_every, maps, spectrum, cfg.transform.inverse, data_s, "C_ell"
+    )
 
 
-def check_p2(profile, device, seconds, warmup, n_cosmologies) -> dict:
+def check_p2(profile, device, seconds, warmup, log_every, n_cosmologies) -> dict:
     from gancosmo.data.augment import dihedral2d
     from gancosmo.data.intensity import ConstantScale
     from gancosmo.evaluation.p2 import P2Config, ell_edges
@@ -139,6 +138,7 @@ def check_p2(profile, device, seconds, warmup, n_cosmologies) -> dict:
         config,
         seconds,
         warmup,
+        log_every,
         maps[mine],
         spectrum,
         transform.inverse,
@@ -149,7 +149,7 @@ def check_p2(profile, device, seconds, warmup, n_cosmologies) -> dict:
     )
 
 
-def check_p3(profile, device, seconds, warmup, n_boxes) -> dict:
+def check_p3(profile, device, seconds, warmup, log_every, n_boxes) -> dict:
     from gancosmo.data.augment import octahedral3d
     from gancosmo.evaluation.p3 import P3Config, k_edges, power, scaled, train_config
     from gancosmo.evaluation.p3 import density as unscale
@@ -181,6 +181,7 @@ def check_p3(profile, device, seconds, warmup, n_boxes) -> dict:
         config,
         seconds,
         warmup,
+        log_every,
         cubes,
         spectrum,
         lambda s: unscale(s, kappa),
@@ -190,7 +191,23 @@ def check_p3(profile, device, seconds, warmup, n_boxes) -> dict:
     )
 
 
-def _run(name, G, D, data, config, seconds, warmup, real, spectrum, inverse, data_s, what, augment=None, labels=None):
+def _run(
+    name,
+    G,
+    D,
+    data,
+    config,
+    seconds,
+    warmup,
+    log_every,
+    real,
+    spectrum,
+    inverse,
+    data_s,
+    what,
+    augment=None,
+    labels=None,
+):
     n_eval = min(len(real), 128)
 
     def generated(net):
@@ -210,7 +227,7 @@ def _run(name, G, D, data, config, seconds, warmup, real, spectrum, inverse, dat
     before = _spectrum_error(real[:n_eval], generated(G.to(device)), spectrum)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    trainer, record = _timed_fit(G, D, data, config, seconds, warmup, augment=augment)
+    trainer, record = _timed_fit(G, D, data, config, seconds, warmup, log_every, augment=augment)
     after = _spectrum_error(real[:n_eval], generated(trainer.G_raw), spectrum)
     record.update(
         chapter=name,
@@ -245,10 +262,8 @@ def main(argv=None):
     unknown = sorted(set(chapters) - {"p1", "p2", "p3"})
     if unknown or not chapters:
         raise SystemExit(f"--chapters must name some of p1, p2, p3; got {args.chapters!r}.")
-    global LOG_EVERY
     if args.log_every < 1:
         raise SystemExit(f"--log-every must be >= 1, got {args.log_every}.")
-    LOG_EVERY = args.log_every
     if args.seconds <= 0:
         raise SystemExit(f"--seconds must be > 0, got {args.seconds}.")
     if device == "cuda" and not torch.cuda.is_available():
@@ -257,7 +272,9 @@ def main(argv=None):
     sizes = dict(p1=64 if small else 2048, p2=2 if small else 5, p3=4)
     checks = dict(p1=check_p1, p2=check_p2, p3=check_p3)
     t0 = time.perf_counter()
-    results = {c: checks[c](args.profile, device, args.seconds, args.warmup, sizes[c]) for c in chapters}
+    results = {
+        c: checks[c](args.profile, device, args.seconds, args.warmup, args.log_every, sizes[c]) for c in chapters
+    }
     out = dict(
         profile=args.profile,
         device=torch.cuda.get_device_name() if device == "cuda" else f"cpu ({platform.processor() or 'unknown'})",
