@@ -12,9 +12,10 @@ optimizers on CUDA) for ``--seconds`` of wall time, and record
   same for the untrained generator, so a run shows whether training moved it.
 
 Everything goes to ``--out`` (default ``results/gpu_check.json``). ``make gpu-check`` runs it
-with the defaults, sized for at most 9 minutes on one H100 or H200, data included: 100 s of
-training per chapter after the data. ``--profile smoke --device cpu --seconds 2`` runs the same
-code path on a CPU in seconds (the test suite does).
+with the defaults, sized by arithmetic (not yet timed on a GPU) for at most 9 minutes on one
+H100 or H200, data included: 100 s of training per chapter after the data.
+``--profile smoke --device cpu --seconds 2`` runs the same code path on a CPU in seconds (the
+test suite does).
 """
 
 from __future__ import annotations
