@@ -49,9 +49,10 @@
 # | Chapter 01 (P1), an unconditional GAN of mass maps | Helpful | [CosmoGAN](01_cosmogan.ipynb) |
 # | The book's simulated suites | Helpful | [The simulator](00_simulations.ipynb) |
 #
-# Time to run: a few minutes with `profile="cpu"` on two cores (the default without a GPU;
-# reduced data, a narrow network, a short training; the run prints its own timings at the
-# end); `profile="gpu"` is sized for one H100 (by arithmetic, not run here); `profile="paper"`
+# Time to run: a few minutes with `profile="cpu"` on two cores once its maps are simulated
+# (the default without a GPU: reduced data, the committed `cpu-long` generator scored on fresh
+# maps; the run prints its own timings at the end); `profile="cpu-long"` trains that generator
+# (about an hour on two cores, data included); `profile="gpu"` is sized for one H100 (by arithmetic, not run here); `profile="paper"`
 # is P2's 12,000 maps per cosmology and 40 epochs (a week on P2's GPU). Every size comes
 # from one table, `P2Config.PROFILES` in `gancosmo.evaluation.p2`; any of them can be
 # overridden here (`None`: the profile's value).
@@ -60,7 +61,7 @@
 _before_parameters = set(globals())  # names that exist before the parameters cell
 
 # %% tags=["parameters"]
-profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, gpu, paper
+profile: str = "auto"  # one of: auto (gpu if CUDA is present, else cpu), smoke, cpu, cpu-long, gpu, paper
 seed: int = None  # seed of the splits, the weights, the training run and the evaluation latents (profile: 0)
 conditioning: str = None  # "paper" (Eq. 2 as printed) or "code" (the authors' released code)
 gp_form: str = None  # gradient penalty: "paper" mean((|grad| - 1)^2) or "code" (sum |grad|^2 / batch - 1)^2
@@ -73,6 +74,9 @@ n_sims: int = None  # PM simulations per cosmology (the maps' parents when there
 n_train_cosmologies: int = None  # training cosmologies simulated (None: the profile's; set: these plus models A-D only)
 train_fraction: float = None  # fraction of each cosmology's parents dealt to train
 dev_fraction: float = None  # fraction dealt to dev (the regressor's early stopping); the rest is test
+emulator: str = (
+    None  # "train" one here, or evaluate the "committed" cpu-long generator (None: committed at cpu, else train)
+)
 width: int = None  # channels of the networks' thinnest layer (Table A1: 32)
 regressor_width: int = None  # the regressor's width (Table A2: 32)
 epochs: float = None  # GAN epochs (P2: 40); setting it alone trains by epochs
@@ -181,19 +185,28 @@ figures["fig2_grid"] = V.plot_grid(
 # ## 3. Training (WGAN-GP) and the regressor (Table A2)
 # P2: Wasserstein loss with gradient penalty 10, RMSprop with learning rate $10^{-5}$, batches
 # of 64 maps drawn across all training cosmologies, 5 critic updates per generator update,
-# random flips and 90° rotations, 40 epochs (a week on a GTX 1080). The `cpu` profile keeps
-# the loss, penalty, optimizer, critic steps and augmentation but trains a narrow network
-# for a short run at a ten times larger learning rate. That is far too short for a GAN to
-# converge: expect checkerboard artefacts of the transposed convolutions and statistics far
-# from the real maps'; the real-vs-real band of each row shows what a perfect emulator would
-# score with our sample sizes. The GAN takes `max_steps` generator steps when the profile sets
-# them, else `epochs` passes; it is not selected on dev. The regressor shares the critic's
+# random flips and 90° rotations, 40 epochs (a week on a GTX 1080). The `cpu-long` profile
+# keeps the loss, penalty, optimizer, critic steps and augmentation and trains Table A1's
+# networks at half width for 2000 generator steps at a ten times larger learning rate (about
+# half an hour on one CPU core; P2 took some 350,000 steps). Its generator is the book's
+# committed P2 emulator (`gancosmo.emulators.load("p2")`). At the `cpu` profile this cell
+# loads that generator with the record of its training run and scores it below on *fresh*
+# maps: the `cpu` suite draws other simulations than the ones it was trained on. With
+# `-p emulator train` it trains a narrow network here instead (110 steps, a few minutes: far
+# too short to converge, expect checkerboard artefacts). The real-vs-real band of each row
+# shows what a perfect emulator would score with our sample sizes. The GAN takes `max_steps`
+# generator steps when the profile sets them, else `epochs` passes; it is not selected on dev. The regressor shares the critic's
 # convolutions and is trained with MSE and Adam on the same training maps, keeping the epoch
 # with the lowest dev MSE (P2: 80% of the training cosmologies' maps, lr $3\times10^{-5}$, 20
 # epochs, test MSE $8.93\times10^{-5}$).
 
 # %%
-gan = E.train_gan(cfg, data, progress=verbose)
+if cfg.emulator == "train":
+    gan = E.train_gan(cfg, data, progress=verbose)
+    if cfg.results_dir is not None:
+        print(f"wrote {E.save_trained(cfg, data, gan, cfg.results_dir)}")
+else:
+    gan = E.committed_gan(cfg.resolved_device(), path=cfg.emulator_path)
 print(E.network_summary(cfg, gan))
 reg = E.train_feature_regressor(cfg, data, progress=verbose)
 print(E.training_summary(gan, reg))
@@ -301,6 +314,20 @@ figures["fig10_reference"] = V.plot_grid_metrics(
     f"real vs real, median of the splits, {tag}",
 )
 display(ScorecardTable(ev.rows, caption=f"P2 scorecard, {tag}"))
+
+# %% [markdown]
+# ### What a trained emulator must reach
+# The book asks of a trained P2 emulator, each target judged against its real-vs-real band and
+# beside the lognormal null (which is fitted to each cosmology's own maps, so it knows the
+# spectrum a GAN has to interpolate): a mean $|f_{C_\ell}|$ within 10% (or the band) at five
+# or more test cosmologies; derivatives $d\ln C_\ell/d\sigma_8$ and $d\ln C_\ell/d\Omega_m$
+# at the grid centre within 20% of the data's; the regressor's estimate of the parameters
+# from the emulator's maps within its real-map scatter of the truth; and a better match to
+# the test cosmologies than the nearest training cosmology's own maps (P2's interpolation
+# claim). This run:
+
+# %% tags=["hide-input"]
+display(Markdown(E.targets_markdown(ev)))
 
 # %% [markdown]
 # ## 8. Explore the emulator

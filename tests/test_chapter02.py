@@ -8,6 +8,7 @@ from pathlib import Path
 
 import papermill
 import pytest
+from gancosmo import emulators
 from gancosmo.scorecard import read_scorecard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,11 +75,18 @@ def test_smoke_run_writes_a_protocol_scorecard_with_the_code_options(tmp_path, m
             assert r.null is not None and r.null_verdict is not None, r.key  # the null goes through every banded row
             assert r.n_real == r.n_fake, r.key  # equal N on both sides
         else:
-            assert r.key in ("regressor_test_mse", "memorisation_nn_ratio"), r.key
+            assert r.key in ("regressor_test_mse", "memorisation_nn_ratio") or r.key.startswith("target_"), r.key
             assert "verdict: pass when" in r.notes, r.key  # rows without a band state their criterion
     assert math.isfinite(next(r for r in rows if r.key == "regressor_test_mse").ours)
     pngs = {p.name for p in results.glob("*.png")}
     assert {"fig6_power_smoke.png", "fig10_grid_smoke.png", "training_smoke.png"} <= pngs
+    # the trained generator is saved as an emulator that samples the chapter's maps in kappa, by label name
+    assert {"target_cl_test_cosmologies", "target_beats_nearest_training"} <= set(keys)
+    em = emulators.load("p2", path=results / "emulator_p2_smoke", device="cpu")
+    assert em.labels == ("omega_m", "sigma8") and em.meta["profile"] == "smoke" and em.meta["suite"] == "p2"
+    assert em.meta["training"]["steps"] == meta["train_steps"]
+    maps = em.sample(3, seed=1, omega_m=0.3, sigma8=0.8)
+    assert maps.shape == (3, meta["map_size"], meta["map_size"])
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 (analytic cases, a calibrated pass and a fail through the protocol), the regressor, and the rows' criteria."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -54,6 +55,9 @@ def test_profiles_are_complete_and_check_themselves():
         assert lay["test_parents"] >= 2 and cfg.n_per_side <= lay["n_max"]
     cpu = E.P2Config.PROFILES["cpu"]
     assert cpu.n_per_side == 16 and cpu.parent_kind == "map"
+    # cpu scores the committed cpu-long generator, whose maps are the cpu suite's recipe
+    long = E.P2Config.PROFILES["cpu-long"]
+    assert cpu.emulator == "committed" and long.emulator == "train" and long.map_size == cpu.map_size
     gpu = E.P2Config.PROFILES["gpu"]
     assert gpu.parent_kind == "simulation" and gpu.layout()["test_parents"] == 3
 
@@ -61,7 +65,7 @@ def test_profiles_are_complete_and_check_themselves():
 def test_profiles_use_the_suite_recipe_and_its_map_size():
     """cpu, gpu and paper read the suite's own data (no overrides, so its cache and measured resolution); smoke
     overrides only what keeps it fast; the networks are built for the suite's map size."""
-    for name in ("cpu", "gpu", "paper"):
+    for name in ("cpu", "cpu-long", "gpu", "paper"):
         cfg = E.P2Config.PROFILES[name]
         assert cfg.suite_options() == {}, name
         recipe = SIZES["p2"][name]
@@ -73,7 +77,7 @@ def test_profiles_use_the_suite_recipe_and_its_map_size():
             recipe["n_sims"],
         )
     assert {name: cfg.map_size for name, cfg in E.P2Config.PROFILES.items()} == dict(
-        smoke=32, cpu=32, gpu=64, paper=128
+        smoke=32, cpu=32, gpu=64, paper=128, **{"cpu-long": 32}
     )
     assert E.P2Config.PROFILES["smoke"].suite_options() == dict(maps_per_cosmology=16, n_steps=2, box_size=512.0)
     assert E.P2Config.from_parameters(profile="cpu", n_particles=64).suite_options() == dict(n_particles=64)
@@ -148,6 +152,38 @@ def test_config_epochs_override_trains_by_epochs_and_bad_values_stop():
             E.P2Config.from_parameters(**({"profile": "cpu"} | kwargs))
         assert message in str(error.value), str(error.value)
         assert str(error.value).count(". ") == 0 or str(error.value).endswith(".")  # one sentence
+
+
+def test_config_checks_the_emulator_before_any_work(tmp_path):
+    """A missing emulator, one for other maps and one with another conditioning stop in the parameters cell."""
+    from gancosmo.data.intensity import ConstantScale
+    from gancosmo.emulators import save_emulator
+    from gancosmo.models.conditional import conditional_gan
+
+    def saved(map_size, conditioning, name):
+        G, _ = conditional_gan(2, conditioning=conditioning, map_size=map_size)
+        stem = tmp_path / name
+        meta = dict(suite="p2", profile="smoke", from_suite="same", field_deg=5.0, map_size=map_size, resolved_max=None)
+        save_emulator(
+            stem,
+            G,
+            builder="conditional_gan",
+            args=dict(width=2, latent_dim=128, conditioning=conditioning, map_size=map_size),
+            transform=ConstantScale(1.0),
+            labels=("omega_m", "sigma8"),
+            meta=meta,
+        )
+        return str(stem)
+
+    good = saved(32, "paper", "good")
+    assert E.P2Config.from_parameters(profile="cpu", emulator=good).emulator_path == good
+    for kwargs, message in [
+        (dict(emulator=str(tmp_path / "absent")), "absent.safetensors is missing"),
+        (dict(emulator=saved(64, "paper", "big")), "makes 64^2 px maps over 5.0 deg and profile 'cpu' scores 32^2"),
+        (dict(emulator=good, conditioning="code"), "was trained with 'paper'"),
+    ]:
+        with pytest.raises(ParameterError, match=re.escape(message)):
+            E.P2Config.from_parameters(**({"profile": "cpu"} | kwargs))
 
 
 # -------------------------------------------------------------------------- per-map statistics vs oracles
@@ -395,3 +431,46 @@ def test_config_is_frozen():
     cfg = E.P2Config.PROFILES["smoke"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.width = 3
+
+
+def test_log_derivatives_of_a_power_law_are_analytic():
+    """ln C = c + 1.6 ln Omega_m + 2.7 ln sigma_8 + 0.3 ln Omega_m ln sigma_8 over the grid: the fit's derivatives
+    are the analytic ones, d/dOmega_m = (1.6 + 0.3 ln sigma_8) / Omega_m and the same for sigma_8."""
+    om, s8 = E._grid_params()
+    amp = -20.0 + 1.6 * np.log(om) + 2.7 * np.log(s8) + 0.3 * np.log(om) * np.log(s8)
+    d_om, d_s8 = E.log_derivatives(om, s8, amp, at=(0.3, 0.8))
+    np.testing.assert_allclose(
+        [d_om, d_s8], [(1.6 + 0.3 * np.log(0.8)) / 0.3, (2.7 + 0.3 * np.log(0.3)) / 0.8], rtol=1e-10
+    )
+    with pytest.raises(ValueError, match="at least 6 cosmologies"):
+        E.log_derivatives(om[:5], s8[:5], amp[:5], at=(0.3, 0.8))
+
+
+def test_derivative_target_rows_pass_the_data_slope_and_fail_a_flat_emulator():
+    """Synthetic amplitudes on the 57 cosmologies: an emulator with the data's slopes passes both derivative rows;
+    one that ignores sigma_8 fails that row (ratio 0) and one with twice the Omega_m slope fails the other."""
+    from types import SimpleNamespace
+
+    om, s8 = E._grid_params()
+    rng = np.random.default_rng(2)
+    truth = 1.5 * np.log(om) + 2.5 * np.log(s8)
+
+    def per_with(gan):
+        per = {}
+        for c in range(len(om)):
+            splits = [(truth[c] + rng.normal(0, 0.01), truth[c] + rng.normal(0, 0.01)) for _ in range(39)]
+            parts = dict(amp_a=truth[c], amp_gan=gan[c], amp_null=truth[c], amp_splits=splits)
+            per[c] = SimpleNamespace(target_parts=parts, n=16)
+        return per
+
+    data = SimpleNamespace(omega_m=om, sigma8=s8)
+    good = {r.key: r for r in E._derivative_rows(per_with(truth + 0.02), data)}
+    assert set(good) == {"target_dlncl_domega_m_ratio", "target_dlncl_dsigma8_ratio"}
+    assert all(r.verdict == "pass" and abs(r.ours - 1) < 1e-9 for r in good.values())
+    assert all(r.band[0] < 1 < r.band[1] and r.band[1] - r.band[0] < 0.2 for r in good.values())
+    flat = {r.key: r for r in E._derivative_rows(per_with(1.5 * np.log(om)), data)}
+    assert flat["target_dlncl_dsigma8_ratio"].verdict == "fail" and abs(flat["target_dlncl_dsigma8_ratio"].ours) < 1e-9
+    steep = {r.key: r for r in E._derivative_rows(per_with(3.0 * np.log(om) + 2.5 * np.log(s8)), data)}
+    assert steep["target_dlncl_domega_m_ratio"].verdict == "fail"
+    np.testing.assert_allclose(steep["target_dlncl_domega_m_ratio"].ours, 2.0, rtol=1e-9)
+    assert steep["target_dlncl_dsigma8_ratio"].verdict == "pass"

@@ -52,3 +52,16 @@ def test_files_round_trip(tmp_path):
     assert rows[0].ours == pytest.approx(0.3) and set(rows[0].per_seed) == {"0", "1"}
     with pytest.raises(ValueError, match="repeats seed"):
         combine_seed_files([tmp_path / "s1.json", tmp_path / "s1.json"], tmp_path / "x.json")
+
+
+def test_files_read_the_seed_from_config_or_from_a_list_of_seeds(tmp_path):
+    """Chapter 02 records ``seeds`` as a one-entry list beside ``config["seed"]``; chapter 03 a dict of seeds."""
+    metas = {
+        "a.json": {"profile": "cpu-long", "config": {"seed": 0}, "seeds": [0]},
+        "b.json": {"profile": "cpu-long", "seeds": [1]},
+        "c.json": {"profile": "cpu-long", "seeds": {"training": 2, "evaluation": 7}},
+    }
+    for name, meta in metas.items():
+        write_scorecard(tmp_path / name, _rows(0.2, "pass"), meta)
+    meta, _ = read_scorecard(combine_seed_files([tmp_path / n for n in metas], tmp_path / "out.json"))
+    assert meta["seeds_combined"] == [0, 1, 2]

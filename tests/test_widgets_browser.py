@@ -151,6 +151,13 @@ def test_live_explorer_starts_at_the_parameters_given():
     s_om, s_s8, s_seed = box.children[0].children
     assert (s_om.value, s_s8.value, s_seed.value) == (0.6, 1.5, 7)
     assert s_om.max >= 0.6 and s_s8.max >= 1.5 and s_seed.max - s_seed.min == 99
+    # the view is held in the Output widget's state (no output capture for a batch executor to route), one image,
+    # replaced (not appended) when a slider moves
+    out = box.children[1]
+    first = out.outputs
+    assert len(first) == 1 and "image/png" in first[0]["data"]
+    s_seed.value = 8
+    assert len(out.outputs) == 1 and out.outputs[0]["data"]["image/png"] != first[0]["data"]["image/png"]
 
 
 def _page(tmp_path):

@@ -284,13 +284,26 @@ def combine_seeds(runs: Mapping[int, tuple[dict, list[Row]]]) -> tuple[dict, lis
     return meta, combined
 
 
+def _training_seed(meta: Mapping) -> int:
+    """The run's seed: ``config["seed"]``, else ``seeds["training"]`` (a dict of seeds), else the only entry of a
+    list ``seeds``; -1 where none is recorded."""
+    config, seeds = meta.get("config") or {}, meta.get("seeds")
+    if "seed" in config:
+        return int(config["seed"])
+    if isinstance(seeds, Mapping) and "training" in seeds:
+        return int(seeds["training"])
+    if isinstance(seeds, (list, tuple)) and len(seeds) == 1:
+        return int(seeds[0])
+    return -1
+
+
 def combine_seed_files(paths: Iterable[str | Path], out: str | Path) -> Path:
     """Read the scorecards at ``paths`` (one chapter and profile, one seed each: ``meta["config"]["seed"]``),
     combine them with :func:`combine_seeds` and write the result to ``out`` (which may be one of them)."""
     runs = {}
     for path in paths:
         meta, rows = read_scorecard(path)
-        seed = int(meta.get("config", {}).get("seed", meta.get("seeds", {}).get("training", -1)))
+        seed = _training_seed(meta)
         if seed in runs:
             raise ValueError(f"{path} repeats seed {seed}; accepted are runs of different seeds.")
         runs[seed] = (meta, rows)

@@ -427,7 +427,7 @@ def live_explorer(
     seed slider runs over ``n_seeds`` independent latent draws from ``seed``.
     """
     import ipywidgets as w
-    from IPython.display import display
+    from IPython.display import Image
 
     plt = pyplot()
     lo, hi = _range_with(omega_m, omega_m_range)
@@ -439,11 +439,14 @@ def live_explorer(
     out = w.Output()
 
     def draw(*_):
-        with out:
-            out.clear_output(wait=True)
-            fig = panel.figure(s_om.value, s_s8.value, s_seed.value, vlim=vlim)
-            display(fig)
-            plt.close(fig)
+        # The view goes into the widget's state (outputs), not through `with out:` output capture: a batch
+        # executor (papermill, jupyter-book) then has no captured messages to route, which hung long runs.
+        fig = panel.figure(s_om.value, s_s8.value, s_seed.value, vlim=vlim)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        out.outputs = ()
+        out.append_display_data(Image(data=buf.getvalue(), format="png"))
 
     for s in (s_om, s_s8, s_seed):
         s.observe(draw, names="value")
