@@ -186,9 +186,11 @@ figures["fig2_grid"] = V.plot_grid(
 # P2: Wasserstein loss with gradient penalty 10, RMSprop with learning rate $10^{-5}$, batches
 # of 64 maps drawn across all training cosmologies, 5 critic updates per generator update,
 # random flips and 90° rotations, 40 epochs (a week on a GTX 1080). The `cpu-long` profile
-# keeps the loss, penalty, optimizer, critic steps and augmentation and trains Table A1's
-# networks at half width for 2000 generator steps at a ten times larger learning rate (about
-# half an hour on one CPU core; P2 took some 350,000 steps). Its generator is the book's
+# keeps the loss, penalty, optimizer and augmentation and trains Table A1's networks at half
+# width for 4000 generator steps at a ten times larger learning rate with 2 critic updates per
+# generator step instead of 5 (about half an hour on one CPU core; P2 took some 350,000
+# steps). The book's first `cpu-long` run, with 5 critic updates and 2000 steps, left the
+# critic far ahead and the maps' power 3-5 times too low at the test cosmologies. Its generator is the book's
 # committed P2 emulator (`gancosmo.emulators.load("p2")`). At the `cpu` profile this cell
 # loads that generator with the record of its training run and scores it below on *fresh*
 # maps: the `cpu` suite draws other simulations than the ones it was trained on. With
