@@ -128,6 +128,7 @@ def test_book_builds(tmp_path):
         "notebooks/01_cosmogan.html",
         "notebooks/02_conditional_massmaps.html",
         "notebooks/03_3d_gan.html",
+        "notebooks/04_scalable_3d.html",
         "book/scorecard.html",
         "book/references.html",
     ):

@@ -490,6 +490,7 @@ _NOTEBOOK = {
     "p1": "notebooks/01_cosmogan.py",
     "p2": "notebooks/02_conditional_massmaps.py",
     "p3": "notebooks/03_3d_gan.py",
+    "p4": "notebooks/04_scalable_3d.py",
 }
 
 # The simulated data every chapter trains and scores on: cosmology (P_lin, growth, distances,
@@ -619,6 +620,30 @@ CHAPTER_CODE: dict[str, tuple[str, ...]] = {
             }
         )
     ),
+    # P4 (scalable multi-scale 3D GAN): particle counts, P4's forward map, rolls and cube
+    # symmetries, the three WGANs and the raster-scan patch sampler, P4's benchmark; the
+    # published cubes' loader for source="published".
+    "p4": tuple(
+        sorted(
+            {
+                _NOTEBOOK["p4"],
+                "lib/gancosmo/evaluation/p4.py",
+                "lib/gancosmo/evaluation/p4_benchmark.py",
+                "lib/gancosmo/evaluation/p3.py",
+                "lib/gancosmo/models/multiscale3d.py",
+                "lib/gancosmo/models/patches3d.py",
+                "lib/gancosmo/viz/common.py",
+                "lib/gancosmo/viz/p4.py",
+                "lib/gancosmo/data/augment.py",
+                "lib/gancosmo/data/intensity.py",
+                "lib/gancosmo/sims/published.py",
+                *_DATA_CODE,
+                *_TRAINING_CODE,
+                *_PROTOCOL_CODE,
+                *_STATS_CODE,
+            }
+        )
+    ),
 }
 """Per chapter (paper key, or ``"simulations"`` for chapter 00), the repository files, relative
 to the repository root, whose content determines the chapter's results. Listed one by one so
@@ -630,6 +655,7 @@ _RESULT_PATTERNS = {
     "p1": ("scorecard_p1_*.json",),
     "p2": ("scorecard_p2_*.json",),
     "p3": ("scorecard_p3_*.json",),
+    "p4": ("scorecard_p4_*.json",),
 }
 
 
