@@ -68,3 +68,27 @@ def test_p3_gpu_networks_step(conditional):
     cubes = torch.rand(4, n, n, n) * 2 - 1
     data = (cubes, np.array([0.0, 0.5, 1.0, 1.5], np.float32)) if conditional else cubes
     _step(G, D, data, loss="bce", latent_dim=cfg.latent_dim, d_accuracy_threshold=cfg.d_accuracy_threshold)
+
+
+@pytest.mark.parametrize("stage", ["m3", "m2", "m1"])
+def test_p4_gpu_networks_step(stage):
+    from gancosmo.evaluation import p4 as E
+
+    cfg = E.P4Config.PROFILES["gpu"]
+    G, D = E.build_stage(stage, E.stage_args(cfg, stage))
+    # two final cubes of the gpu profile's side hold enough patches for a batch of 2 at every stage
+    cubes = torch.rand(2, cfg.voxels, cfg.voxels, cfg.voxels) * 3
+    data = E.stage_pairs(cfg, stage, E.pyramid(cubes, cfg.factor_m2, cfg.factor_m1))
+    train = E.train_config(cfg, 1, G.latent_dim, 0, "cpu", False)
+    # one critic update (P4: 5): the layouts and dtypes are the same, M1 at P4's size takes minutes at 5
+    _step(
+        G,
+        D,
+        data,
+        loss=train.loss,
+        gp_weight=train.gp_weight,
+        overlap_weight=train.overlap_weight,
+        critic_steps=1,
+        optimizer=train.optimizer,
+        latent_dim=train.latent_dim,
+    )
