@@ -48,6 +48,7 @@ from ..models import patches3d as pt
 from ..params import ParameterError
 from ..progress import progress_bar
 from ..scorecard import Row, find_row, git_commit
+from .p3 import Scorecard as P3Scorecard
 from .p4_benchmark import (
     PAPER_TABLE1,
     STATISTIC_WORDS,
@@ -1156,24 +1157,14 @@ def target_rows(ev: Evaluation) -> list[Row]:
 
 
 @dataclass
-class Scorecard:
-    """All rows of the chapter, its ``meta``, and summaries written from them."""
-
-    rows: list
-    meta: dict
-
-    def row(self, key: str) -> Row:
-        return find_row(self.rows, key)
+class Scorecard(P3Scorecard):
+    """All rows of the chapter, its ``meta``, and summaries written from them (rows, counts as chapter 03's)."""
 
     def table(self, prefix: str | None = None):
         from ..scorecard import ScorecardTable
 
         rows = [r for r in self.rows if prefix is None or r.key.startswith(prefix)]
         return ScorecardTable(rows, caption=f"P4 scorecard, profile {self.meta.get('profile')}")
-
-    def counts(self, rows=None) -> dict:
-        rows = self.rows if rows is None else rows
-        return {v: sum(r.verdict == v for r in rows) for v in ("pass", "fail", "untestable")}
 
     def targets(self) -> str:
         """Markdown: the book's targets for P4 (the ``p4_target_*`` rows), each with its value and verdict."""
