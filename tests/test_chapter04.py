@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from gancosmo import emulators
 from gancosmo.data.augment import apply_octahedral3d
 from gancosmo.evaluation import p4 as E
 from gancosmo.models import multiscale3d as ms
@@ -74,7 +75,8 @@ def test_smoke_run_writes_a_schema2_scorecard_figures_and_the_pipeline(smoke_run
         if r["band"] is not None:
             lo, hi = r["band"]
             assert lo == 0.0 and lo <= r["reference"] <= hi, r["key"]  # d^2 and seam ratios: one-sided bands
-            assert r["n_real"] == r["n_fake"] == meta["sizes"]["n_half"], r["key"]
+            per_side = 24 * meta["sizes"]["n_half"] if r["key"].startswith("table2_") else meta["sizes"]["n_half"]
+            assert r["n_real"] == r["n_fake"] == per_side, r["key"]  # Table 2: 24 slices of each cube
     for name in ("pipeline", "borders_only", "independent", "m3_stage", "m2_stage", "m1_stage"):
         for stat in ("psd", "mass_hist", "peak_hist"):
             assert f"{name}_{stat}_d2" in keys
@@ -83,19 +85,83 @@ def test_smoke_run_writes_a_schema2_scorecard_figures_and_the_pipeline(smoke_run
     for stat in ("psd", "mass_hist", "peak_hist"):
         assert f"p4_target_d2_within_5x_{stat}" in keys and f"p4_target_beats_ablations_{stat}" in keys
     assert "p4_target_no_seam_excess" in keys and "pipeline_memorisation" in keys
+    for stat in ("psd", "mass_hist", "peak_hist"):
+        row = next(r for r in rows if r["key"] == f"table2_32_{stat}_d2")
+        assert row["paper"] == pytest.approx(1 / {"psd": 9.24, "mass_hist": 7.44, "peak_hist": 3.25}[stat])
+        assert row["n_real"] == row["n_fake"] == 48  # 4 test cubes x 24 slices, half on each side
     for name in (
         "training",
         "fig5_7_9_stage_slices",
         "fig6_8_10_stage_statistics",
         "fig11_pipeline_slices",
         "fig12_pipeline_statistics",
+        "table2_2d_images",
+        "table2_2d_statistics",
     ):
         assert (results / f"{name}_smoke.png").exists(), name
-    em = E.load_pipeline(results / "emulator_p4_smoke", device="cpu")
+    em = emulators.load("p4", device="cpu", path=results / "emulator_p4_smoke")
     cubes = em.sample(2, seed=0)
     assert cubes.shape == (2, 32, 32, 32) and (cubes >= 0).all()
     np.testing.assert_array_equal(cubes, em.sample(2, seed=0))
-    assert em.meta["suite"] == "p4" and em.meta["box_size"] == pytest.approx(62.5)
+    np.testing.assert_array_equal(cubes, E.load_pipeline(results / "emulator_p4_smoke", device="cpu").sample(2, 0))
+    assert em.meta["suite"] == "p4" and em.meta["box_size"] == pytest.approx(62.5) and em.labels == ()
+    assert em.meta["training_seconds"] > 0
+
+
+def test_saved_run_holds_every_network_with_its_training_record(smoke_run):
+    results, _ = smoke_run
+    cfg = E.P4Config.from_parameters(profile="smoke")
+    models, meta = E.load_stage_models(results / "emulator_p4_smoke", device="cpu", stages=cfg.stages)
+    assert list(models) == [*E.STAGES, "t2_32"] == list(cfg.stages) and meta["profile"] == "smoke"
+    for stage, m in models.items():
+        assert m.args == E.stage_args(cfg, stage) and m.steps == meta["training"][stage]["steps"] >= 1
+        assert m.history and not m.G.training
+    # the pipeline emulators.load rebuilds is made of exactly the saved M3, M2 and M1
+    em = emulators.load("p4", device="cpu", path=results / "emulator_p4_smoke")
+    for part, stage in ((em.generator.first, "m3"), (em.generator.stages[0], "m2"), (em.generator.stages[1], "m1")):
+        for (k, a), (k2, b) in zip(part.state_dict().items(), models[stage].G.state_dict().items()):
+            assert k == k2 and torch.equal(a, b)
+
+
+def test_a_saved_run_of_other_widths_is_refused_before_any_work(smoke_run):
+    results, _ = smoke_run
+    stem = str(results / "emulator_p4_smoke")
+    with pytest.raises(ParameterError, match="its networks were built for other scales or widths than profile 'cpu'"):
+        E.P4Config.from_parameters(profile="cpu", emulator=stem)
+    with pytest.raises(ParameterError, match="emulator_p4_nowhere.safetensors is missing"):
+        E.P4Config.from_parameters(profile="smoke", emulator=str(results / "emulator_p4_nowhere"))
+    assert E.P4Config.from_parameters(profile="smoke", emulator=stem).emulator_path == stem
+
+
+def test_chapter_scores_a_saved_run_without_training(smoke_run, tmp_path):
+    saved, _ = smoke_run
+    results = tmp_path / "scored"
+    stem = str(saved / "emulator_p4_smoke")
+    proc, out = _papermill(tmp_path, ("profile", "smoke"), ("emulator", stem), ("results_dir", str(results)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((results / "scorecard_p4_smoke.json").read_text())["meta"]
+    assert meta["timings"]["training"] == 0 and meta["emulator"]["profile"] == "smoke"
+    assert not (results / "emulator_p4_smoke.json").exists()  # it saves no networks it did not train
+    assert "It trained nothing: the networks are those of the smoke run" in _outputs(out)
+
+
+def test_networks_trained_side_by_side_equal_those_trained_one_after_another(monkeypatch):
+    cfg = E.P4Config.from_parameters(profile="smoke", ablations=False)
+    counts = np.random.default_rng(0).poisson(8.0, size=(8, 32, 32, 32)).astype(np.float32)
+    split = dict(train=np.arange(4), test=np.arange(4, 8))
+    data = E.P4Data(counts, np.arange(8), split, cfg.voxel_size, "simulated")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the workers get one thread each: the sequential run must use one too
+    try:
+        one, _ = E.train_stages(cfg, data, "cpu", progress=False)
+        two, seconds = E.train_stages(E.P4Config.from_parameters(profile="smoke", ablations=False, workers=2), data)
+    finally:
+        torch.set_num_threads(threads)
+    assert list(two) == list(one) == ["m3", "m2", "m1", "t2_32"] and seconds > 0
+    for stage in one:
+        assert one[stage].history == two[stage].history
+        for a, b in zip(one[stage].G.state_dict().values(), two[stage].G.state_dict().values()):
+            assert torch.equal(a, b), stage
 
 
 def test_summary_reads_its_numbers_from_the_scorecard(smoke_run):
@@ -217,3 +283,21 @@ def test_single_scale_pipeline_has_no_lower_scale():
     assert net.scales(torch.ones(3, net.latent_dim))[0].shape == (3, 16, 16, 16)
     with pytest.raises(ValueError, match="one patch stage without low-res input"):
         E.P4Pipeline(None, [(_Echo(8, 2), 2)], side=16)
+
+
+def test_image_slices_take_every_fourth_slice_of_each_axis_cut_into_tiles():
+    cube = np.arange(8**3, dtype=np.float32).reshape(1, 8, 8, 8)
+    images, parents = E.image_slices(np.concatenate([cube, cube + 1000]), side=4, spacing=4)
+    # per cube: 2 slices x 3 axes = 6 planes of 8^2, each cut into 4 tiles of 4^2
+    assert images.shape == (48, 4, 4) and list(parents) == [0] * 24 + [1] * 24
+    c = cube[0]
+    np.testing.assert_array_equal(images[0], c[0, :4, :4])  # axis 0, slice 0, first tile
+    np.testing.assert_array_equal(images[3], c[0, 4:, 4:])  # its last tile
+    np.testing.assert_array_equal(images[4], c[4, :4, :4])  # axis 0, slice 4
+    np.testing.assert_array_equal(images[8], c[:4, 0, :4])  # axis 1, slice 0
+    np.testing.assert_array_equal(images[21], c[:4, 4:, 4])  # axis 2, slice 4, second tile
+    np.testing.assert_array_equal(images[24], c[0, :4, :4] + 1000)
+    tensor, _ = E.image_slices(torch.from_numpy(cube), side=4, spacing=4)
+    np.testing.assert_array_equal(tensor.numpy(), images[:24])
+    with pytest.raises(ValueError, match="side 3 does not divide the cubes' side 8"):
+        E.image_slices(cube, side=3)

@@ -351,3 +351,42 @@ def test_seam_statistic_of_patches_with_jumps_exceeds_that_of_smooth_cubes():
     assert rows["p4_seam_ratio_1"].verdict == "fail"
     assert rows["p4_seam_ratio_1"].reference <= band[1]
     assert np.all(result.contrast_fake > result.contrast_real)
+
+
+# ---------------------------------------------------------------------------------------------- Table 2 (2D)
+def test_2d_power_spectrum_of_poisson_images_is_white_noise_of_variance_one_over_the_mean():
+    # delta = x / mean - 1 of Poisson counts of mean lam has variance 1/lam in every pixel and no
+    # correlation: P(k) = Var(delta) L^2 / n^2 at every k (Parseval over the n^2 modes).
+    n, lam, box = 64, 64.0, 125.0
+    images = np.random.default_rng(3).poisson(lam, size=(40, n, n)).astype(float)
+    k, psd = p4.power_spectrum_p4(images, box)
+    assert psd.shape == (40, len(k)) and k[0] == pytest.approx(2 * np.pi / box, rel=0.3)
+    expected = box**2 / n**2 / lam
+    cells = p4._psd_cell_bins(n, box, p4.PSD_EDGES, dim=2)[1]
+    many = cells[cells > 0] > 50  # bins of many modes, where 40 images pin the mean to a few percent
+    assert psd.mean() == pytest.approx(expected, rel=0.03)
+    np.testing.assert_allclose(psd.mean(0)[many], expected, rtol=0.08)
+
+
+def test_2d_bin_edges_reach_the_corner_of_the_fourier_square():
+    edges = p4.psd_bin_edges(32, 10.0, dim=2)
+    nyquist = np.pi * 32 / 10.0
+    assert edges[0] <= 2 * np.pi / 10.0 and edges[-1] >= np.sqrt(2) * nyquist > edges[-2]
+    with pytest.raises(ValueError, match="accepted are 2 \\(images\\) and 3 \\(cubes\\)"):
+        p4.psd_bin_edges(32, 10.0, dim=4)
+
+
+def test_peaks_of_a_hand_made_image():
+    image = np.zeros((12, 12))
+    image[3, 3], image[8, 9], image[8, 7] = 5.0, 7.0, 6.0  # (8, 7) lies within 2 pixels of the higher (8, 9)
+    mask = p4.peak_mask_p4(image)
+    assert sorted(zip(*np.nonzero(mask))) == [(3, 3), (8, 9)]
+    _, counts = p4.peak_histogram_p4(image[None])
+    assert counts.sum() == 2
+
+
+def test_table2_rows_give_the_papers_inverse_scores():
+    specs = p4.table2_row_specs(32, "table2_32", n_half=100)
+    assert [s.key for s in specs] == ["table2_32_psd_d2", "table2_32_mass_hist_d2", "table2_32_peak_hist_d2"]
+    assert [s.paper for s in specs] == pytest.approx([1 / 9.24, 1 / 7.44, 1 / 3.25])
+    assert all(s.paper is None for s in p4.table2_row_specs(16, "table2_16"))

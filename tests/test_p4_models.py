@@ -383,3 +383,20 @@ def test_m1_trains_one_step_with_the_cuda_options():
     targets, y = P.training_pairs(_real_cubes(), 8, factor=4, flat=True)
     out = _train_one_step(G, D, (targets, y), precision="bf16", channels_last=True, critic_steps=1)
     assert out["device_settings"]["precision"] == "bf16" and out["device_settings"]["channels_last"]
+
+
+# ---------------------------------------------------------------------------------------------- Table 2's 2D WGAN
+def test_2d_baseline_shapes_spectral_norm_and_refusals():
+    from gancosmo.models.wgan2d import wgan2d
+
+    G, D = wgan2d(width=4, side=32, latent_dim=16, seed=1)
+    x = G(torch.randn(3, 16))
+    assert x.shape == (3, 1, 32, 32) and D(x).shape == (3,)
+    weighted = [m for m in D.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert weighted and all(parametrize.is_parametrized(m, "weight") for m in weighted)
+    G2, _ = wgan2d(width=4, side=32, latent_dim=16, seed=1)
+    assert all(torch.equal(a, b) for a, b in zip(G.state_dict().values(), G2.state_dict().values()))
+    with pytest.raises(ValueError, match="side must be a multiple of 8"):
+        wgan2d(width=4, side=36)
+    with pytest.raises(ValueError, match="takes images \\(B, 1, 32, 32\\)"):
+        D(torch.zeros(2, 1, 16, 16))

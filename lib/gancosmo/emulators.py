@@ -5,7 +5,8 @@
 >>> kappa = p1.sample(16, seed=0)                   # (16, 64, 64) convergence maps   # doctest: +SKIP
 >>> p1.meta["field_deg"], p1.meta["suite"], p1.meta["profile"]                           # doctest: +SKIP
 
-An emulator is two files beside each other in the repository (:data:`REGISTRY`):
+An emulator is two files beside each other in the repository (:data:`REGISTRY`, kept in
+:mod:`gancosmo.emulator_registry`):
 
 * ``{stem}.safetensors``: the generator's weights (``state_dict``), in the safetensors format,
   so that loading never unpickles anything;
@@ -25,6 +26,7 @@ verifies the checksum before it reads a byte of the weights and refuses a file t
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import math
 from dataclasses import dataclass
@@ -35,20 +37,22 @@ import torch
 
 from .data.intensity import ConstantScale, Identity, P4ForwardMap
 from .data.transforms import DensityScaling
+from .emulator_registry import CHAPTER_LOADERS, REGISTRY
 from .evaluation.sampling import TorchEmulator
 from .io import atomic_replace, atomic_write_json
 
-__all__ = ["REGISTRY", "EmulatorError", "TrainedEmulator", "load", "read_record", "save_emulator", "available"]
+__all__ = [
+    "REGISTRY",
+    "EmulatorError",
+    "TrainedEmulator",
+    "load",
+    "load_verified",
+    "read_record",
+    "save_emulator",
+    "available",
+]
 
 FORMAT_VERSION = 1
-
-#: Emulator name -> file stem relative to the repository root (``.safetensors`` and ``.json``).
-REGISTRY = {
-    "p1": "results/p1/emulator_p1_cpu-long",
-    "p2": "results/p2/emulator_p2_cpu-long",
-    "p3": "results/p3/emulator_p3_cpu-long",
-    "p3_z": "results/p3/emulator_p3_z_cpu-long",
-}
 
 _FROM_SUITE = ("same", "tiles", "pooled")
 
@@ -129,9 +133,10 @@ class TrainedEmulator:
     Attributes
     ----------
     name : str
-        ``"p1"``, ``"p2"``, ``"p3"`` (redshift 0) or ``"p3_z"`` (P3's redshift-conditional model).
+        ``"p1"``, ``"p2"``, ``"p3"`` (redshift 0), ``"p3_z"`` (P3's redshift-conditional model) or
+        ``"p4"`` (P4's multi-scale pipeline of three generators).
     generator : torch.nn.Module
-        The network, in eval mode, on ``device``.
+        The network, in eval mode, on ``device`` (P4: the whole pipeline as one network).
     labels : tuple of str
         Names of the conditioning labels, in the network's order (P2: ``("omega_m", "sigma8")``;
         P3's redshift model: ``("z",)``; unconditional: ``()``).
@@ -179,7 +184,8 @@ class TrainedEmulator:
         return np.stack(columns, axis=1)
 
     def sample(self, n: int, seed: int = 0, labels=None, **named) -> np.ndarray:
-        """``n`` samples in physical units (kappa maps; ``rho/rho_bar`` cubes), float32, from latent ``seed``.
+        """``n`` samples in physical units (kappa maps; ``rho/rho_bar`` cubes; P4: particle counts per voxel),
+        float32, from latent ``seed``.
 
         Labels by name (``sample(8, omega_m=0.3, sigma8=0.8)``; ``sample(8, z=1.0)``), one
         value for all samples or one per sample, or as ``labels`` (an ``(n, c)`` array).
@@ -227,8 +233,27 @@ def read_record(name: str, root: str | Path | None = None, path: str | Path | No
     return _files(name, root, path)[2]
 
 
+def load_verified(name: str, root: str | Path | None = None, path: str | Path | None = None) -> tuple[dict, dict]:
+    """The record of emulator ``name`` and its weights (a ``state_dict`` on the CPU), checksum-verified.
+
+    Raises :class:`EmulatorError` as :func:`load` does; nothing is read from a weights file
+    whose sha256 differs from the record's.
+    """
+    weights, _, record = _files(name, root, path)
+    actual = _sha256(weights)
+    if actual != record.get("sha256"):
+        raise EmulatorError(
+            f"emulator {name!r}: {weights.name} has sha256 {actual[:12]}..., its record says "
+            f"{str(record.get('sha256'))[:12]}...; the weights file is corrupted or was replaced. Refusing to load it."
+        )
+    from safetensors.torch import load_file
+
+    return record, load_file(str(weights), device="cpu")
+
+
 def load(name: str, device: str | None = None, root: str | Path | None = None, path: str | Path | None = None):
-    """The committed emulator ``name`` (``"p1"``, ``"p2"``, ``"p3"``, ``"p3_z"``), its weights checksum-verified.
+    """The committed emulator ``name`` (``"p1"``, ``"p2"``, ``"p3"``, ``"p3_z"``, ``"p4"``), its weights
+    checksum-verified.
 
     Parameters
     ----------
@@ -247,23 +272,17 @@ def load(name: str, device: str | None = None, root: str | Path | None = None, p
         Unknown name, missing files, a checksum that differs from the record, or a record of
         another format version. Nothing is loaded in those cases.
     """
-    weights, record_path, record = _files(name, root, path)
-    actual = _sha256(weights)
-    if actual != record.get("sha256"):
-        raise EmulatorError(
-            f"emulator {name!r}: {weights.name} has sha256 {actual[:12]}..., its record says "
-            f"{str(record.get('sha256'))[:12]}...; the weights file is corrupted or was replaced. Refusing to load it."
-        )
-    from safetensors.torch import load_file
-
+    record, state = load_verified(name, root, path)
     net = record["network"]
+    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if net.get("builder") in CHAPTER_LOADERS:
+        chapter = importlib.import_module(f"{__package__}.evaluation.{CHAPTER_LOADERS[net['builder']]}")
+        return chapter.emulator_from_record(name, record, state, dev)
     builders = _builders()
     if net.get("builder") not in builders:
         raise EmulatorError(f"emulator {name!r}: unknown network builder {net.get('builder')!r}.")
     generator = builders[net["builder"]](net["args"])
-    state = load_file(str(weights), device="cpu")
     generator.load_state_dict(state, strict=True)
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
     generator = generator.to(dev).eval()
     labels = tuple(record.get("labels", ()))
     emulator = TorchEmulator(

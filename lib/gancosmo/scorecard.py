@@ -528,7 +528,8 @@ _PROTOCOL_CODE = (
 
 # One GAN training loop: steps, losses, batch order, optimisers and schedules, model selection,
 # the device settings (precision), and how a trained generator is saved and loaded back.
-# (Checkpoints, logging and multi-process plumbing do not change what a run computes.)
+# (Checkpoints, logging and multi-process plumbing do not change what a run computes, nor does
+# emulator_registry.py, which only names the committed files of each emulator.)
 _TRAINING_CODE = (
     "lib/gancosmo/emulators.py",
     "lib/gancosmo/train/data.py",

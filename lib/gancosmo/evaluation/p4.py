@@ -45,6 +45,7 @@ from ..data.augment import apply_octahedral3d
 from ..data.intensity import P4ForwardMap
 from ..models import multiscale3d as ms
 from ..models import patches3d as pt
+from ..models.wgan2d import wgan2d
 from ..params import ParameterError
 from ..progress import progress_bar
 from ..scorecard import Row, find_row, git_commit
@@ -57,8 +58,9 @@ from .p4_benchmark import (
     power_spectrum_p4,
     seam_benchmark,
     table1_from_statistics,
+    table2_row_specs,
 )
-from .protocol import split_by_parent
+from .protocol import rows_from_scores, split_by_parent
 from .sampling import LognormalNull, TorchEmulator
 
 __all__ = [
@@ -88,10 +90,21 @@ __all__ = [
     "scorecard",
     "save_pipeline",
     "load_pipeline",
+    "load_stage_models",
+    "emulator_from_record",
+    "image_slices",
+    "table2_image_rows",
+    "table2_statistic_rows",
 ]
 
-#: The networks the chapter trains: P4's three stages and the two ablations of the last one.
+#: The networks the chapter trains: P4's three stages and the two ablations of the last one (and
+#: Table 2's 2D baselines, ``t2_{side}``, see :attr:`P4Config.stages`).
 STAGES = ("m3", "m2", "m1", "borders_only", "independent")
+#: Side of Table 2's smallest images (pixels), latent size of its 2D WGANs, and the spacing (voxels)
+#: of the slices cut from each cube along each axis.
+TABLE2_MIN_SIDE = 32
+LATENT_2D = 64
+SLICE_SPACING = 4
 STAGE_WORDS = {
     "m3": "M3 (latent -> lowest scale)",
     "m2": "M2 (first up-scaling, patches with borders and low-res)",
@@ -159,15 +172,34 @@ class P4Config(ChapterConfig):
     width_m1: int = option(doc="Table 5's d of M1 and the ablations (P4: 64)", low=1)
     latent_m3: int = option(doc="latent size of M3 (P4: 256)", low=1)
     ablations: bool = option(doc="train and score the two ablations (borders only; independent patches)")
+    emulator: str = option(
+        doc="'train' the networks in this run, evaluate the 'committed' ones the cpu-long run trained "
+        "(gancosmo.emulators.load('p4') and its ablations), or those saved at a path (its file name without "
+        "'.safetensors')",
+        check=lambda v: isinstance(v, str) and bool(v.strip()),
+        describe="'train', 'committed' or the path of a saved pipeline (without '.safetensors')",
+    )
     # training
     steps_m3: int = option(doc="generator steps of M3", low=1)
     steps_m2: int = option(doc="generator steps of M2", low=1)
     steps_m1: int = option(doc="generator steps of M1 and of each ablation", low=1)
     batch_size: int = option(doc="samples (cubes or patches) per batch (P4: 8)", low=2)
     critic_steps: int = option(doc="critic steps per generator step (P4: 5)", low=1)
+    workers: int = option(
+        doc="processes that train the networks side by side, the CPU threads shared among them (1: one after another)",
+        low=1,
+    )
     lr: float = option(doc="RMSprop learning rate of both networks (P4: 3e-5)", low=0, low_open=True, high=1)
     gp_weight: float = option(doc="gradient-penalty weight (P4: 10)", low=0)
     overlap_weight: float = option(doc="weight of P4's relu(D_real * D_fake) term (P4: 1)", low=0)
+    # Table 2, the 2D baselines
+    table2_max: int = option(
+        doc="largest image side of Table 2's 2D baselines, pixels: sides 32, 64, ... up to it and to voxels (P4: "
+        "256; 0: none)",
+        low=0,
+    )
+    width_2d: int = option(doc="width w of the 2D baseline WGANs (channels w to 8w)", low=1)
+    steps_2d: int = option(doc="generator steps of each 2D baseline", low=1)
     # evaluation
     n_splits: int = option(doc="random real-vs-real half/half splits of the band (at least 20)", low=20)
 
@@ -200,9 +232,50 @@ class P4Config(ChapterConfig):
         return self.n_cubes - self.n_test
 
     @property
+    def table2_sides(self) -> tuple[int, ...]:
+        """Sides (pixels) of Table 2's 2D baselines: 32, 64, ... up to ``table2_max`` and ``voxels``."""
+        sides, side = [], TABLE2_MIN_SIDE
+        while side <= min(self.table2_max, self.voxels):
+            sides.append(side)
+            side *= 2
+        return tuple(sides)
+
+    @property
     def stages(self) -> tuple[str, ...]:
-        """The networks this run trains."""
-        return STAGES if self.ablations else STAGES[:3]
+        """The networks this run trains (or loads): P4's three, the ablations, Table 2's ``t2_{side}``."""
+        return (STAGES if self.ablations else STAGES[:3]) + tuple(f"t2_{side}" for side in self.table2_sides)
+
+    @property
+    def emulator_path(self) -> str | None:
+        """The saved pipeline's file stem when ``emulator`` names one, None for 'train' and 'committed'."""
+        return None if self.emulator in ("train", "committed") else self.emulator
+
+    def check_inputs(self) -> None:
+        if self.emulator == "train":
+            return
+        from ..emulators import EmulatorError, read_record
+
+        try:
+            args = read_record("p4", path=self.emulator_path)["network"]["args"]
+        except (EmulatorError, KeyError) as exc:
+            raise ParameterError(
+                f"parameter 'emulator' is {self.emulator!r} but {exc} Accepted here is emulator 'train'."
+            ) from None
+        saved = args.get("stages", {})
+        missing = [s for s in self.stages if s not in saved]
+        if missing:
+            raise ParameterError(
+                f"parameter 'emulator' is {self.emulator!r} but that file holds no {', '.join(missing)} network; "
+                "accepted here are ablations false or emulator 'train'."
+            )
+        differ = [s for s in self.stages if saved[s] != stage_args(self, s)]
+        factors = (args.get("factor_m2"), args.get("factor_m1"), args.get("voxels"))
+        if differ or factors != (self.factor_m2, self.factor_m1, self.voxels):
+            raise ParameterError(
+                f"parameter 'emulator' is {self.emulator!r} but its networks were built for other scales or widths "
+                f"than profile {self.profile!r} with these parameters ({', '.join(differ) or 'factors or voxels'}); "
+                "accepted here is emulator 'train', or the saved run's geometry."
+            )
 
     def check(self) -> None:
         for name in ("low_side", "patch_m2", "patch_m1"):
@@ -232,6 +305,11 @@ class P4Config(ChapterConfig):
             raise ParameterError(
                 f"parameter 'n_particles' is {self.n_particles}; accepted is 4 x voxels = {4 * self.voxels} "
                 "(P4's 64 particles per voxel; only the smoke profile, plumbing only, has fewer)."
+            )
+        if self.table2_max and not TABLE2_MIN_SIDE <= self.table2_max:
+            raise ParameterError(
+                f"parameter 'table2_max' is {self.table2_max}; accepted are 0 (no 2D baselines) or at least "
+                f"{TABLE2_MIN_SIDE} (Table 2's smallest images)."
             )
         if self.n_test < 4 or self.n_train < 1:
             raise ParameterError(
@@ -287,7 +365,13 @@ class P4Config(ChapterConfig):
         return (
             f"{scale}; {width}; {self.n_cubes} cubes of {full}^3 voxels of P4's size (P4: 30 of 256^3); "
             f"{self.steps_m3:,} / {self.steps_m2:,} / {self.steps_m1:,} generator steps of M3 / M2 / M1; RMSprop "
-            f"{self.lr:g} (P4: 3e-5), batch {self.batch_size} (P4: 8), {self.critic_steps} critic steps (P4: 5)."
+            f"{self.lr:g} (P4: 3e-5), batch {self.batch_size} (P4: 8), {self.critic_steps} critic steps (P4: 5); "
+            + (
+                f"Table 2's 2D baselines at {', '.join(f'{v}^2' for v in self.table2_sides)} pixels (P4: 32^2 to "
+                f"256^2), width {self.width_2d}, {self.steps_2d:,} steps."
+                if self.table2_sides
+                else "no 2D baselines."
+            )
         )
 
 
@@ -307,6 +391,8 @@ _REDUCED = dict(
     width_m2=8,
     width_m1=8,
     latent_m3=64,
+    table2_max=32,
+    width_2d=16,
 )
 
 _COMMON = dict(
@@ -319,6 +405,8 @@ _COMMON = dict(
     gp_weight=10.0,
     overlap_weight=1.0,
     ablations=True,
+    emulator="train",
+    workers=1,
     n_splits=39,
 )
 # Below gpu: final cubes of 32^3 voxels (the suite's recipe), three stages 8^3 -> 16^3 -> 32^3 with factors 2 and 2
@@ -345,33 +433,40 @@ P4Config.PROFILES.update(
             width_m2=2,
             width_m1=2,
             latent_m3=8,
+            table2_max=32,
+            width_2d=2,
             steps_m3=2,
             steps_m2=1,
             steps_m1=1,
+            steps_2d=1,
             batch_size=4,
             lr=1e-3,
         ),
+        # cpu scores the committed cpu-long networks on the cpu suite's cubes (same recipe, other seeds);
+        # `-p emulator train` trains the quick networks below instead.
         "cpu": P4Config(
             profile="cpu",
-            **_COMMON,
+            **{**_COMMON, "emulator": "committed"},
             n_cubes=16,
             **_REDUCED,
             data_seed=0,
             steps_m3=120,
             steps_m2=60,
             steps_m1=60,
+            steps_2d=120,
             batch_size=8,
             lr=3e-4,
         ),
         "cpu-long": P4Config(
             profile="cpu-long",
-            **_COMMON,
+            **{**_COMMON, "workers": 2},
             n_cubes=96,
             **_REDUCED,
             data_seed=1,
             steps_m3=1200,
             steps_m2=600,
             steps_m1=600,
+            steps_2d=1200,
             batch_size=8,
             lr=1e-4,
         ),
@@ -395,9 +490,12 @@ P4Config.PROFILES.update(
             width_m2=32,
             width_m1=64,
             latent_m3=256,
+            table2_max=128,
+            width_2d=64,
             steps_m3=4000,
             steps_m2=2000,
             steps_m1=1500,
+            steps_2d=4000,
             batch_size=8,
             lr=3e-5,
         ),
@@ -419,9 +517,12 @@ P4Config.PROFILES.update(
             width_m2=32,
             width_m1=64,
             latent_m3=256,
+            table2_max=256,
+            width_2d=64,
             steps_m3=100_000,
             steps_m2=100_000,
             steps_m1=100_000,
+            steps_2d=100_000,
             batch_size=8,
             lr=3e-5,
         ),
@@ -555,11 +656,46 @@ def training_cubes(cfg: P4Config, data: P4Data) -> list[torch.Tensor]:
     return pyramid(augment_cubes(y, cfg.n_augment, cfg.data_seed + 7), cfg.factor_m2, cfg.factor_m1)
 
 
+def image_slices(cubes, side: int, spacing: int = SLICE_SPACING) -> tuple[np.ndarray, np.ndarray]:
+    """Table 2's images: one-voxel slices of every cube, cut into ``side^2`` tiles, and each image's cube.
+
+    Every ``spacing``-th slice along each of the three axes is taken (nearby slices are nearly
+    copies of each other), then cut into non-overlapping ``side x side`` tiles.
+
+    Parameters
+    ----------
+    cubes : array ``(N, n, n, n)`` or tensor
+        Counts or transformed values.
+    side : int
+        Image side in pixels, dividing ``n``.
+    spacing : int
+        Voxels between the slices taken along one axis.
+
+    Returns
+    -------
+    images : ``(M, side, side)`` (numpy, or torch for a tensor input), cube by cube
+    parents : int array ``(M,)``, the index of each image's cube
+    """
+    x = cubes if isinstance(cubes, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(cubes))
+    n = x.shape[-1]
+    if n % side:
+        raise ValueError(f"side {side} does not divide the cubes' side {n}; accepted is a divisor of it.")
+    picks = torch.arange(0, n, spacing)
+    planes = torch.cat([x[:, picks], x[:, :, picks].transpose(1, 2), x[:, :, :, picks].permute(0, 3, 1, 2)], dim=1)
+    m = n // side
+    tiles = planes.reshape(len(x), -1, m, side, m, side).transpose(3, 4).reshape(len(x), -1, side, side)
+    parents = np.repeat(np.arange(len(x)), tiles.shape[1])
+    images = tiles.reshape(-1, side, side)
+    return (images if isinstance(cubes, torch.Tensor) else images.numpy()), parents
+
+
 def stage_pairs(cfg: P4Config, stage: str, scales: list[torch.Tensor]):
-    """What the Trainer gets for ``stage``: cubes (M3) or (patches, flat conditioning) pairs."""
+    """What the Trainer gets for ``stage``: cubes (M3), images (Table 2) or (patches, flat conditioning) pairs."""
     low, mid, full = scales
     if stage == "m3":
         return low
+    if stage.startswith("t2_"):
+        return image_slices(full, int(stage[3:]))[0].contiguous()
     if stage == "m2":
         return pt.training_pairs(mid, cfg.patch_m2, cfg.factor_m2, low_res_cubes=low, flat=True)
     if stage == "m1":
@@ -577,6 +713,8 @@ def stage_args(cfg: P4Config, stage: str) -> dict:
         return dict(width=cfg.width_m3, side=cfg.low_side, latent_dim=cfg.latent_m3)
     if stage == "m2":
         return dict(width=cfg.width_m2, patch=cfg.patch_m2, borders=True, low_res=True)
+    if stage.startswith("t2_") and int(stage[3:]) in cfg.table2_sides:
+        return dict(width=cfg.width_2d, side=int(stage[3:]), latent_dim=LATENT_2D)
     switches = dict(m1=(True, True), borders_only=(True, False), independent=(False, True))
     if stage not in switches:
         raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}.")
@@ -589,6 +727,8 @@ _BUILDERS = {"m3": ms.m3_gan, "m2": ms.m2_gan, "m1": ms.m1_gan}
 
 def build_stage(stage: str, args: dict, seed: int = 0) -> tuple[nn.Module, nn.Module]:
     """``(G, D)`` of ``stage`` with ``args`` (:func:`stage_args`); the ablations use M1's networks."""
+    if stage.startswith("t2_"):
+        return wgan2d(**args, seed=seed)
     return _BUILDERS["m3" if stage == "m3" else "m2" if stage == "m2" else "m1"](**args, seed=seed)
 
 
@@ -608,9 +748,10 @@ class StageModel:
     def describe(self) -> str:
         last = self.history[-1] if self.history else {}
         w = last.get("d/wasserstein", float("nan"))
-        what = "cubes" if self.stage == "m3" else "patches"
+        what = "cubes" if self.stage == "m3" else "images" if self.stage.startswith("t2_") else "patches"
+        words = STAGE_WORDS.get(self.stage) or f"Table 2's 2D baseline, {self.stage[3:]}^2 images"
         return (
-            f"{STAGE_WORDS[self.stage]}: {self.steps:,} generator steps on {self.n_train:,} training {what} in "
+            f"{words}: {self.steps:,} generator steps on {self.n_train:,} training {what} in "
             f"{self.seconds:.0f} s; {ms.count_parameters(self.G):,} generator parameters; last logged critic "
             f"Wasserstein estimate {w:.3g}"
         )
@@ -648,8 +789,10 @@ def train_stage(
     args = stage_args(cfg, stage)
     G, D = build_stage(stage, args, seed=seed)
     data = stage_pairs(cfg, stage, scales)
-    steps = {"m3": cfg.steps_m3, "m2": cfg.steps_m2}.get(stage, cfg.steps_m1)
-    n_train = len(data) if stage == "m3" else len(data[0])
+    steps = {"m3": cfg.steps_m3, "m2": cfg.steps_m2}.get(
+        stage, cfg.steps_2d if stage.startswith("t2_") else cfg.steps_m1
+    )
+    n_train = len(data) if stage == "m3" or stage.startswith("t2_") else len(data[0])
     t0 = time.perf_counter()
     trainer = Trainer(G, D, data, train_config(cfg, steps, G.latent_dim, seed, device, progress))
     result = trainer.fit()
@@ -658,17 +801,56 @@ def train_stage(
     return StageModel(stage, G, args, result["step"], n_train, time.perf_counter() - t0, result["history"])
 
 
+# The patch stages at full resolution cost the most per step; a pool of workers takes them first.
+_LONGEST_FIRST = ("m1", "independent", "borders_only", "m2", "m3")
+
+
+def _train_stage_job(cfg: P4Config, stage: str, scales, seed: int, device: str, threads: int):
+    """One worker process's network: trained as :func:`train_stage` does, returned without its module."""
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    model = train_stage(cfg, stage, scales, seed=seed, device=device, progress=False)
+    state = {k: v.detach().cpu() for k, v in model.G.state_dict().items()}
+    model.G = None
+    return model, state
+
+
 def train_stages(
     cfg: P4Config, data: P4Data, device: str = "cpu", progress: bool = True
 ) -> tuple[dict[str, StageModel], float]:
-    """Every network of :attr:`P4Config.stages`, each from its own seed; returns them and the data seconds."""
+    """Every network of :attr:`P4Config.stages`, each from its own seed; returns them and the wall-clock seconds.
+
+    With ``cfg.workers > 1`` the networks train side by side in that many processes (P4 trains
+    its three GANs independently, so nothing is lost), each with its share of this process's
+    CPU threads; the results depend on the seeds and on that thread count, not on the order in
+    which the workers finish. The seconds cover the data preparation and all the training.
+    """
     t0 = time.perf_counter()
     scales = training_cubes(cfg, data)
-    prep = time.perf_counter() - t0
+    seeds = {stage: cfg.seed * 10 + i for i, stage in enumerate(cfg.stages)}
     models = {}
-    for i, stage in enumerate(cfg.stages):
-        models[stage] = train_stage(cfg, stage, scales, seed=cfg.seed * 10 + i, device=device, progress=progress)
-    return models, prep
+    if cfg.workers == 1:
+        for stage in cfg.stages:
+            models[stage] = train_stage(cfg, stage, scales, seed=seeds[stage], device=device, progress=progress)
+        return models, time.perf_counter() - t0
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    order = [s for s in _LONGEST_FIRST if s in cfg.stages] + [s for s in cfg.stages if s.startswith("t2_")]
+    workers = min(cfg.workers, len(order))
+    threads = max(1, torch.get_num_threads() // workers)
+    bar = progress_bar(len(order), f"P4 networks, {workers} trained side by side", disable=not progress)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = {pool.submit(_train_stage_job, cfg, s, scales, seeds[s], device, threads): s for s in order}
+        for job in as_completed(jobs):
+            model, state = job.result()
+            G, _ = build_stage(model.stage, model.args)
+            G.load_state_dict(state, strict=True)
+            model.G = G.to(device).eval()
+            models[model.stage] = model
+            bar.update(1)
+    bar.close()
+    return {s: models[s] for s in cfg.stages}, time.perf_counter() - t0
 
 
 # ====================================================================== the pipeline as one network
@@ -783,32 +965,32 @@ def pipelines(cfg: P4Config, generators: dict[str, nn.Module]) -> dict[str, P4Pi
 
 
 # ====================================================================== saving and loading the emulator
-PIPELINE_FORMAT = 1
+def save_pipeline(
+    cfg: P4Config, data: P4Data, models: dict[str, StageModel], results_dir, training_seconds: float | None = None
+) -> Path:
+    """Write every trained network as ``emulator_p4_{profile}.safetensors`` and its record ``.json``.
 
-
-def _pipeline_from_args(args: dict) -> P4Pipeline:
-    nets = {k: build_stage(k, a)[0] for k, a in args["stages"].items()}
-    return P4Pipeline(nets["m3"], [(nets["m2"], args["factor_m2"]), (nets["m1"], args["factor_m1"])])
-
-
-def save_pipeline(cfg: P4Config, data: P4Data, models: dict[str, StageModel], results_dir) -> Path:
-    """Write the full pipeline's weights ``emulator_p4_{profile}.safetensors`` and its record ``.json``.
-
-    The record has the layout of :mod:`gancosmo.emulators` (format 1: ``sha256``, ``network``,
-    ``transform``, ``latent``, ``labels``, ``meta``) with the builder ``"p4_pipeline"``, which
-    :func:`load_pipeline` rebuilds (``emulators.load`` has no entry for it yet).
+    The record has the layout of :mod:`gancosmo.emulators` (``sha256``, ``network``,
+    ``transform``, ``latent``, ``labels``, ``meta``) with the builder ``"p4_pipeline"``:
+    ``emulators.load("p4")`` (:func:`emulator_from_record`) rebuilds the full pipeline M3 -> M2
+    -> M1 from it, and :func:`load_stage_models` every network, the ablations included (their
+    weights are prefixed by the stage's name), with its training history; ``training_seconds`` is
+    the wall-clock time of all of it (:func:`train_stages`). Returns the weights path.
     """
     from safetensors.torch import save_file
 
-    from ..emulators import _sha256, transform_record
+    from ..emulators import FORMAT_VERSION, _sha256, transform_record
     from ..io import atomic_replace, atomic_write_json
     from ..sims.suites import P4_COSMOLOGY
 
     stem = Path(results_dir) / f"emulator_p4_{cfg.profile}"
     stem.parent.mkdir(parents=True, exist_ok=True)
-    net = pipelines(cfg, _stage_generators({k: models[k] for k in ("m3", "m2", "m1")}))["pipeline"]
     weights, record_path = stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
-    state = {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
+    state = {
+        f"{k}.{name}": v.detach().to("cpu").contiguous()
+        for k, m in models.items()
+        for name, v in m.G.state_dict().items()
+    }
     atomic_replace(weights, lambda tmp: save_file(state, str(tmp), metadata={"emulator": stem.name}))
     meta = dict(
         suite="p4",
@@ -825,17 +1007,21 @@ def save_pipeline(cfg: P4Config, data: P4Data, models: dict[str, StageModel], re
         data_seed=cfg.data_seed,
         git_commit=git_commit(),
         config=cfg.to_dict(),
-        training={k: dict(steps=m.steps, seconds=m.seconds, n_train=m.n_train) for k, m in models.items()},
+        training_seconds=training_seconds,
+        training={
+            k: dict(steps=m.steps, seconds=m.seconds, n_train=m.n_train, history=m.history) for k, m in models.items()
+        },
     )
     record = dict(
-        format=PIPELINE_FORMAT,
+        format=FORMAT_VERSION,
         sha256=_sha256(weights),
         network=dict(
             builder="p4_pipeline",
             args=dict(
-                stages={k: models[k].args for k in ("m3", "m2", "m1")},
+                stages={k: m.args for k, m in models.items()},
                 factor_m2=cfg.factor_m2,
                 factor_m1=cfg.factor_m1,
+                voxels=cfg.voxels,
             ),
         ),
         transform=transform_record(P4ForwardMap()),
@@ -848,34 +1034,63 @@ def save_pipeline(cfg: P4Config, data: P4Data, models: dict[str, StageModel], re
     return weights
 
 
-def load_pipeline(stem, device: str | None = None):
-    """The pipeline saved by :func:`save_pipeline` at ``stem`` as a :class:`gancosmo.emulators.TrainedEmulator`.
+def _saved_generators(record: dict, state: dict, stages) -> dict[str, nn.Module]:
+    """The generators ``stages`` of a saved P4 record, their weights taken from ``state`` by prefix."""
+    from ..emulators import EmulatorError
 
-    Its ``sample(n, seed)`` returns ``(n, v, v, v)`` particle counts. The weights' sha256 is
-    checked against the record before they are read.
+    args = record["network"]["args"]["stages"]
+    out = {}
+    for stage in stages:
+        if stage not in args:
+            raise EmulatorError(f"emulator 'p4': the saved file holds no {stage} network.")
+        G, _ = build_stage(stage, args[stage])
+        prefix = stage + "."
+        G.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}, strict=True)
+        out[stage] = G.eval()
+    return out
+
+
+def emulator_from_record(name: str, record: dict, state: dict, device: str):
+    """The full pipeline (M3 -> M2 -> M1) of a verified P4 record as a :class:`gancosmo.emulators.TrainedEmulator`.
+
+    Called by :func:`gancosmo.emulators.load`; its ``sample(n, seed)`` returns ``(n, v, v, v)``
+    particle counts per voxel.
     """
-    import json
+    from ..emulators import TrainedEmulator, transform_from_record
 
-    from safetensors.torch import load_file
-
-    from ..emulators import EmulatorError, TrainedEmulator, _sha256, transform_from_record
-
-    stem = Path(stem)
-    weights, record_path = stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
-    for f in (weights, record_path):
-        if not f.is_file():
-            raise EmulatorError(f"emulator 'p4': {f.name} is missing from {f.parent}; the chapter's run writes it.")
-    record = json.loads(record_path.read_text())
-    if record.get("format") != PIPELINE_FORMAT or record.get("network", {}).get("builder") != "p4_pipeline":
-        raise EmulatorError(f"emulator 'p4': {record_path} is not a P4 pipeline record of format {PIPELINE_FORMAT}.")
-    if _sha256(weights) != record.get("sha256"):
-        raise EmulatorError(f"emulator 'p4': {weights.name} differs from its record's sha256. Refusing to load it.")
-    net = _pipeline_from_args(record["network"]["args"])
-    net.load_state_dict(load_file(str(weights), device="cpu"), strict=True)
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    net = net.to(dev).eval()
+    g = _saved_generators(record, state, ("m3", "m2", "m1"))
+    args = record["network"]["args"]
+    net = P4Pipeline(g["m3"], [(g["m2"], args["factor_m2"]), (g["m1"], args["factor_m1"])]).to(device).eval()
     emulator = TorchEmulator(net, transform_from_record(record["transform"]), batch_size=int(record["batch_size"]))
-    return TrainedEmulator("p4", net, (), dict(record["meta"]), emulator)
+    return TrainedEmulator(name, net, (), dict(record["meta"]), emulator)
+
+
+def load_pipeline(stem=None, device: str | None = None):
+    """The saved full pipeline at ``stem`` (default: the committed cpu-long one), as ``emulators.load("p4")``."""
+    from ..emulators import load
+
+    return load("p4", device=device, path=stem)
+
+
+def load_stage_models(stem=None, device: str | None = None, stages=STAGES) -> tuple[dict[str, StageModel], dict]:
+    """Every network ``stages`` of the saved run at ``stem`` (default: the committed cpu-long one) and its ``meta``.
+
+    The weights are checksum-verified first (:func:`gancosmo.emulators.load_verified`); each
+    :class:`StageModel` carries its training record (steps, seconds, history) from that run.
+    """
+    from ..emulators import load_verified
+
+    record, state = load_verified("p4", path=stem)
+    generators = _saved_generators(record, state, stages)
+    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    meta, args = dict(record["meta"]), record["network"]["args"]["stages"]
+    models = {}
+    for stage, G in generators.items():
+        t = meta["training"][stage]
+        models[stage] = StageModel(
+            stage, G.to(dev), args[stage], t["steps"], t["n_train"], t["seconds"], t.get("history", [])
+        )
+    return models, meta
 
 
 def _resolved_max(cfg: P4Config) -> float | None:
@@ -916,6 +1131,8 @@ class Evaluation:
     k: dict = field(default_factory=dict)  # scale index -> wavenumbers of the power spectra, h/Mpc
     null: np.ndarray | None = field(default=None, repr=False)  # the lognormal null's cubes (counts)
     memorisation: dict = field(default_factory=dict)
+    images: dict = field(default_factory=dict, repr=False)  # Table 2: side -> {"real", "gan", "null"} images (counts)
+    image_statistics: dict = field(default_factory=dict, repr=False)  # side -> (k, {"real", "gan", "null"} features)
     null_note: str = ""
     n_real: int = 0
     seconds: float = 0.0
@@ -924,7 +1141,10 @@ class Evaluation:
     def rows(self) -> list[Row]:
         rows = []
         for name, t in self.tables.items():
-            rows += t.rows(name)
+            if name.startswith("table2_"):
+                rows += rows_from_scores(table2_row_specs(int(name[7:]), name, t.n_half), t.scores)
+            else:
+                rows += t.rows(name)
         for name, s in self.seams.items():
             rows += s.rows(name)
         return rows
@@ -1005,6 +1225,21 @@ def evaluate(
         fmap.forward(real_counts[:half]).reshape(half, -1),
         {name: fmap.forward(samples[name][-1][:half]).reshape(half, -1) for name in nets},
     )
+    images, image_statistics = {}, {}
+    for stage in (s for s in models if s.startswith("t2_")):
+        side = int(stage[3:])
+        real_images, parents = image_slices(real_counts, side)
+        em = TorchEmulator(gens[stage].to(device), batch_size=256)
+        y = torch.from_numpy(em.sample_network(len(real_images), seed=cfg.seed + 400 + side)).clamp_min(0)
+        images[side] = dict(
+            real=real_images, gan=np.asarray(fmap.inverse(y.numpy()), np.float32), null=image_slices(null, side)[0]
+        )
+        box2d = side * data.voxel_size
+        feats = {k: p4_statistics(v, box2d) for k, v in images[side].items()}
+        image_statistics[side] = (power_spectrum_p4(real_images[:1], box2d)[0], feats)
+        tables[f"table2_{side}"] = table1_from_statistics(
+            feats["real"], feats["gan"], feats["null"], parents=parents, n_splits=cfg.n_splits, seed=split_seed
+        )
     return Evaluation(
         tables=tables,
         seams=seams,
@@ -1016,6 +1251,8 @@ def evaluate(
         k={i: power_spectrum_p4(real[i][:1], box)[0] for i in range(3)},
         null=null,
         memorisation=memo,
+        images=images,
+        image_statistics=image_statistics,
         null_note=(
             f"null: lognormal cubes with the training cubes' power spectrum and one-point variance, {n} cubes of "
             f"{cfg.voxels}^3 voxels"
@@ -1060,6 +1297,23 @@ def stage_statistic_rows(ev: Evaluation) -> list:
         scale, feats = ev.statistics[name]
         out.append((f"{label}, {ev.real[scale].shape[-1]}^3", ev.k[scale], ev.real_statistics[scale], {label: feats}))
     return out
+
+
+def table2_image_rows(ev: Evaluation, n: int = 4) -> list:
+    """Rows of :func:`gancosmo.viz.p4.plot_slices` for Table 2: N-body slices and 2D WGAN images, per side."""
+    rows = []
+    for side, sets in ev.images.items():
+        for key, label in (("real", "N-body slices"), ("gan", "2D WGAN")):
+            rows.append((f"{label}, {side}^2", [(f"{label} {i + 1}", sets[key][i]) for i in range(n)]))
+    return rows
+
+
+def table2_statistic_rows(ev: Evaluation) -> list:
+    """Rows of :func:`gancosmo.viz.p4.plot_statistics` for Table 2 (2D baselines, their null)."""
+    return [
+        (f"{side}^2 images", k, f["real"], {"2D WGAN": f["gan"], "lognormal null": f["null"]})
+        for side, (k, f) in ev.image_statistics.items()
+    ]
 
 
 def pipeline_statistic_rows(ev: Evaluation) -> list:
@@ -1178,7 +1432,8 @@ class Scorecard(P3Scorecard):
             f"{m['n_splits']} real-vs-real half/half splits; the real-vs-real median lies inside its own band in "
             f"{sum(1 for r in banded if r.band[0] <= r.reference <= r.band[1])} of {len(banded)} banded rows)."
         ]
-        for name in ("pipeline", "borders_only", "independent", "m3_stage", "m2_stage", "m1_stage"):
+        table2 = [k for k in m["names"] if k.startswith("table2_")]
+        for name in ("pipeline", "borders_only", "independent", "m3_stage", "m2_stage", "m1_stage", *table2):
             mine = [r for r in self.rows if r.key.startswith(name + "_") and r.key.endswith("_d2")]
             if not mine:
                 continue
@@ -1193,11 +1448,20 @@ class Scorecard(P3Scorecard):
             + (f" ({', '.join(f'`{r.key}`' for r in null)})" if null else "")
             + ": where it passes, the row cannot tell non-Gaussian structure from a lognormal field at our sizes."
         )
-        t = m["timings"]
+        t, source = m["timings"], m.get("emulator", "trained in this run")
         lines.append(
             f"- The run took {t['total']:.0f} s: data {t['data']:.0f} s, training {t['training']:.0f} s, "
             f"evaluation {t['evaluation']:.0f} s."
         )
+        if isinstance(source, dict):
+            took = source.get("training_seconds")
+            lines.append(
+                f"- It trained nothing: the networks are those of the {source['profile']} run (network seed "
+                f"{source['seed']}, its own cubes of data seed {source['data_seed']}, commit "
+                f"{str(source['git_commit'])[:10]})"
+                + (f", whose training took {took / 60:.0f} min" if took else "")
+                + ", scored here on cubes they never saw."
+            )
         return "\n".join(lines)
 
 
@@ -1216,14 +1480,19 @@ def scorecard(
     data: P4Data,
     models: dict[str, StageModel],
     ev: Evaluation,
-    prep_seconds: float = 0.0,
+    training_seconds: float = 0.0,
     started: float | None = None,
     device: str = "cpu",
+    source: dict | None = None,
 ) -> Scorecard:
-    """Every row (Table 1 of each set, seams, targets, memorisation) and the run's ``meta``."""
+    """Every row (Table 1 of each set, seams, targets, memorisation) and the run's ``meta``.
+
+    ``training_seconds`` is the wall-clock time of this run's training (:func:`train_stages`;
+    0 when it loaded saved networks), ``source`` the saved run's ``meta`` when it did
+    (:func:`load_stage_models`).
+    """
     rows = ev.rows + target_rows(ev)
-    training = prep_seconds + sum(m.seconds for m in models.values())
-    timings = dict(data=data.seconds, training=training, evaluation=ev.seconds)
+    timings = dict(data=data.seconds, training=training_seconds, evaluation=ev.seconds)
     timings["total"] = time.perf_counter() - started if started is not None else sum(timings.values())
     timings["other"] = timings["total"] - sum(timings[k] for k in ("data", "training", "evaluation"))
     meta = dict(
@@ -1253,10 +1522,24 @@ def scorecard(
             patches=dict(m2=cfg.patch_m2, m1=cfg.patch_m1),
         ),
         reduced=cfg.reduced(),
-        names=dict(NAMES),
+        names={
+            **NAMES,
+            **{f"table2_{side}": f"2D baseline (Table 2), {side}^2 images" for side in ev.images},
+        },
         config=cfg.to_dict(),
         data=data.summary(),
         train={k: dict(steps=m.steps, seconds=m.seconds, n_train=m.n_train) for k, m in models.items()},
+        emulator=(
+            "trained in this run"
+            if source is None
+            else dict(
+                profile=source["profile"],
+                seed=source["seed"],
+                data_seed=source["data_seed"],
+                git_commit=source["git_commit"],
+                training_seconds=source.get("training_seconds"),
+            )
+        ),
         null=ev.null_note,
         table1_authors_way={
             name: dict(d2=t.d2, s_star=t.s_star, reference_s_star=t.reference_s_star) for name, t in ev.tables.items()

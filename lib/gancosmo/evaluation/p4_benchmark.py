@@ -76,6 +76,7 @@ __all__ = [
     "LOG_FLOOR",
     "STATISTICS",
     "PAPER_TABLE1",
+    "PAPER_TABLE2",
     "p4_box_length",
     "psd_bin_edges",
     "power_spectrum_p4",
@@ -93,6 +94,7 @@ __all__ = [
     "benchmark_splits",
     "table1_compare",
     "table1_row_specs",
+    "table2_row_specs",
     "Table1",
     "table1_from_statistics",
     "table1",
@@ -133,6 +135,13 @@ PAPER_TABLE1 = {
     "mass_hist": dict(d2=0.17, s_star=5.72, reference_s_star=1433.0),
     "peak_hist": dict(d2=1.58, s_star=0.63, reference_s_star=8.17),
 }
+#: P4's Table 2: S* of its 2D baselines (a convolutional WGAN of images of each side, pixels).
+PAPER_TABLE2 = {
+    32: dict(psd=9.24, mass_hist=7.44, peak_hist=3.25),
+    64: dict(psd=5.08, mass_hist=5.56, peak_hist=1.09),
+    128: dict(psd=5.27, mass_hist=4.37, peak_hist=0.89),
+    256: dict(psd=3.36, mass_hist=5.66, peak_hist=1.22),
+}
 #: Peak-window edge handling of scipy.ndimage accepted by the peak statistics.
 PEAK_BOUNDARIES = ("reflect", "wrap")
 #: Relative size (to Tr C_r + Tr C_f) under which a computed d^2 is rounding error: reported as 0.
@@ -143,13 +152,17 @@ D2_ROUNDING = 1e-6
 
 # ====================================================================== inputs
 def _cubes(cubes: Any, name: str) -> np.ndarray:
-    """``cubes`` as a numpy array ``(B, n, n, n)`` (torch tensors are moved to numpy), not copied."""
+    """``cubes`` as a numpy array ``(B, n, n, n)``, or images ``(B, n, n)`` (Table 2), not copied.
+
+    Torch tensors are moved to numpy.
+    """
     if hasattr(cubes, "detach"):
         cubes = cubes.detach().cpu().numpy()
     x = np.asarray(cubes)
-    if x.ndim != 4 or not (x.shape[1] == x.shape[2] == x.shape[3]) or x.shape[0] < 1 or x.shape[1] < 3:
+    if x.ndim not in (3, 4) or len(set(x.shape[1:])) != 1 or x.shape[0] < 1 or x.shape[1] < 3:
         raise ValueError(
-            f"{name} has shape {x.shape}; accepted are particle-count cubes (B, n, n, n) with B >= 1 and n >= 3."
+            f"{name} has shape {x.shape}; accepted are particle-count cubes (B, n, n, n) or images (B, n, n) with "
+            "B >= 1 and n >= 3."
         )
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise ValueError(f"{name} has dtype {x.dtype}; accepted are real numbers (particle counts).")
@@ -206,18 +219,19 @@ def p4_box_length(n: int, reference_box: float = P4_BOX_LENGTH, reference_size: 
     return float(reference_box) * int(n) / int(reference_size)
 
 
-def _wavenumbers_rfft(n: int, box_length: float) -> np.ndarray:
-    """``|k|`` of the cells of a 3D real FFT ``(n, n, n // 2 + 1)``, in radians per unit of ``box_length``."""
+def _wavenumbers_rfft(n: int, box_length: float, dim: int = 3) -> np.ndarray:
+    """``|k|`` of the cells of a ``dim``-D real FFT ``(n, ..., n // 2 + 1)``, radians per unit of ``box_length``."""
     full = 2.0 * np.pi * np.fft.fftfreq(n, d=box_length / n)
     half = 2.0 * np.pi * np.fft.rfftfreq(n, d=box_length / n)
-    return np.sqrt(full[:, None, None] ** 2 + full[None, :, None] ** 2 + half[None, None, :] ** 2)
+    axes = [full] * (dim - 1) + [half]
+    return np.sqrt(sum(k**2 for k in np.meshgrid(*axes, indexing="ij")))
 
 
-def psd_bin_edges(n: int, box_length: float | None = None, n_edges: int = PSD_EDGES) -> np.ndarray:
-    """The authors' log-spaced power-spectrum bin edges for a cube of side ``n``.
+def psd_bin_edges(n: int, box_length: float | None = None, n_edges: int = PSD_EDGES, dim: int = 3) -> np.ndarray:
+    """The authors' log-spaced power-spectrum bin edges for a cube (``dim`` 3) or an image (``dim`` 2) of side ``n``.
 
     ``n_edges`` edges (49 bins by default) from the fundamental :math:`2\\pi/L` to the largest
-    :math:`|k|` of the FFT cube (:math:`\\sqrt{3}` times the Nyquist wavenumber), their
+    :math:`|k|` of the FFT grid (:math:`\\sqrt{\\mathrm{dim}}` times the Nyquist wavenumber), their
     log10 floored and ceiled at the 15th decimal so that both extremes lie inside.
 
     Parameters
@@ -239,7 +253,9 @@ def psd_bin_edges(n: int, box_length: float | None = None, n_edges: int = PSD_ED
         raise ValueError(f"box_length is {box_length!r}; accepted is a finite length > 0.")
     if isinstance(n_edges, bool) or int(n_edges) != n_edges or n_edges < 2:
         raise ValueError(f"n_edges is {n_edges!r}; accepted is an integer >= 2.")
-    k = _wavenumbers_rfft(int(n), box)
+    if dim not in (2, 3):
+        raise ValueError(f"dim is {dim!r}; accepted are 2 (images) and 3 (cubes).")
+    k = _wavenumbers_rfft(int(n), box, dim)
     k_min = np.min(k[k > 0])
     k_max = np.max(k)
     # The authors' rounding of the exponents keeps k_min and k_max inside the extreme bins.
@@ -248,14 +264,14 @@ def psd_bin_edges(n: int, box_length: float | None = None, n_edges: int = PSD_ED
     return np.logspace(low, high, int(n_edges))
 
 
-def _psd_cell_bins(n: int, box_length: float, n_edges: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _psd_cell_bins(n: int, box_length: float, n_edges: int, dim: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bin of every rfft cell (-1 outside every bin), cells per bin, and the edges.
 
     A cell is in bin ``i`` when ``edges[i] <= |k| < edges[i + 1]`` (the last bin is open above,
     as the authors'); the k = 0 cell lies below the first edge.
     """
-    edges = psd_bin_edges(n, box_length, n_edges)
-    k = _wavenumbers_rfft(n, box_length).ravel()
+    edges = psd_bin_edges(n, box_length, n_edges, dim)
+    k = _wavenumbers_rfft(n, box_length, dim).ravel()
     index = np.searchsorted(edges, k, side="right") - 1
     index[(index < 0) | (index >= len(edges) - 1)] = -1
     cells = np.bincount(index[index >= 0], minlength=len(edges) - 1)
@@ -270,12 +286,13 @@ def power_spectrum_p4(
     :math:`P = \langle |\tilde\delta(\mathbf k)|^2 \rangle L^3 / n^6` averaged over the cells of the
     real FFT (half the Fourier cube, ``k_z >= 0``) whose :math:`|\mathbf k|` falls in each bin of
     :func:`psd_bin_edges`; a cube of mean 0 has :math:`\delta = 0`. The bins' positions are the
-    midpoints of their edges.
+    midpoints of their edges. Images ``(B, n, n)`` (Table 2) get the 2D spectrum,
+    :math:`\langle |\tilde\delta|^2 \rangle L^2 / n^4`.
 
     Parameters
     ----------
     cubes : array_like or torch.Tensor
-        ``(B, n, n, n)`` particle counts per voxel (>= 0).
+        ``(B, n, n, n)`` particle counts per voxel, or ``(B, n, n)`` per pixel (>= 0).
     box_length : float, optional
         Box side; default :func:`p4_box_length` ``(n)`` = ``350 n / 256`` (the authors'). It
         scales k by ``1/L`` and P by ``L^3``, not which cells share a bin, so d^2 and S* do not
@@ -290,12 +307,12 @@ def power_spectrum_p4(
     k : numpy.ndarray
         ``(n_bins,)`` bin midpoints, radians per unit of ``box_length``.
     psd : numpy.ndarray
-        ``(B, n_bins)`` power spectra, units of ``box_length`` cubed.
+        ``(B, n_bins)`` power spectra, units of ``box_length`` cubed (squared for images).
     """
     x = _cubes(cubes, "cubes")
-    n = x.shape[1]
+    n, dim = x.shape[1], x.ndim - 1
     box = p4_box_length(n) if box_length is None else float(box_length)
-    index, cells, edges = _psd_cell_bins(n, box, n_edges)
+    index, cells, edges = _psd_cell_bins(n, box, n_edges, dim)
     inside = index >= 0
     n_bins = len(edges) - 1
     psd = np.empty((x.shape[0], n_bins))
@@ -306,7 +323,7 @@ def power_spectrum_p4(
         power = np.abs(np.fft.rfftn(delta)).ravel() ** 2
         sums = np.bincount(index[inside], weights=power[inside], minlength=n_bins)
         with np.errstate(invalid="ignore", divide="ignore"):
-            psd[b] = sums / cells * box**3 / float(n) ** 6
+            psd[b] = sums / cells * box**dim / float(n) ** (2 * dim)
     k = 0.5 * (edges[1:] + edges[:-1])
     filled = cells > 0
     if drop_empty:
@@ -410,8 +427,8 @@ def peak_mask_p4(
     """
     _check_peak_options(window, boundary)
     c = np.asarray(cube, dtype=np.float64)
-    if c.ndim != 3:
-        raise ValueError(f"cube has shape {c.shape}; accepted is one cube (n, n, n).")
+    if c.ndim not in (2, 3):
+        raise ValueError(f"cube has shape {c.shape}; accepted is one cube (n, n, n) or one image (n, n).")
     local_max = scipy.ndimage.maximum_filter(c, size=int(window), mode=boundary)
     local_min = scipy.ndimage.minimum_filter(c, size=int(window), mode=boundary)
     return (c == local_max) & (local_max - local_min > float(threshold))
@@ -627,6 +644,32 @@ def table1_row_specs(prefix: str = "p4", n_half: int | None = None) -> list[RowS
                     f"{size}; paper at 30 vs 30: S* = 1/d^2 = {paper['s_star']:g}, reference S* (15 vs 15 real) "
                     f"= {paper['reference_s_star']:g}; d^2 shrinks with N, so the band is drawn at our N"
                 ),
+                source=f"{name}_d2",
+                sided="upper",
+                floor=0.0,
+            )
+        )
+    return specs
+
+
+def table2_row_specs(side: int, prefix: str, n_half: int | None = None) -> list[RowSpec]:
+    """Scorecard rows of Table 2 (2D baselines of ``side^2`` images): :math:`d^2` of each statistic.
+
+    The paper gives only :math:`S^*` for Table 2; the rows' ``paper`` is its :math:`1/S^*`.
+    """
+    size = f"{n_half} vs {n_half} images" if n_half else "half the real images on each side"
+    paper = PAPER_TABLE2.get(int(side))
+    specs = []
+    for name in STATISTICS:
+        notes = f"{size}, slices of parent-disjoint halves of the test cubes; "
+        notes += f"paper S* = {paper[name]:g} (its sets' sizes unstated)" if paper else "no paper value at this side"
+        specs.append(
+            RowSpec(
+                f"{prefix}_{name}_d2",
+                f"Table 2 ({side}^2 images), {STATISTIC_WORDS[name]}: Frechet distance d^2 of the normalised log10 "
+                "statistic",
+                paper=1.0 / paper[name] if paper else None,
+                notes=notes,
                 source=f"{name}_d2",
                 sided="upper",
                 floor=0.0,

@@ -231,7 +231,8 @@ def _stack(layers: list[nn.Module], last_activation: nn.Module | None = None) ->
     return nn.Sequential(*out)
 
 
-WEIGHTED = (nn.Conv3d, nn.ConvTranspose3d, nn.Linear)
+# 2D layers too: Table 2's baselines (models/wgan2d.py) are built and initialised the same way.
+WEIGHTED = (nn.Conv3d, nn.ConvTranspose3d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
 def xavier_init(module: nn.Module) -> nn.Module:
