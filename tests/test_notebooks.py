@@ -129,6 +129,7 @@ def test_book_builds(tmp_path):
         "notebooks/02_conditional_massmaps.html",
         "notebooks/03_3d_gan.html",
         "notebooks/04_scalable_3d.html",
+        "notebooks/05_gan_autoencoder.html",
         "book/scorecard.html",
         "book/references.html",
     ):

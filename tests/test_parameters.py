@@ -273,10 +273,13 @@ def _chapter_configs() -> dict:
     from gancosmo.evaluation.p2 import P2Config
     from gancosmo.evaluation.p3 import P3Config
     from gancosmo.evaluation.p4 import P4Config
+    from gancosmo.evaluation.p5 import P5Config
     from gancosmo.sims.validation import SimulationsConfig
     from gancosmo.stats.chapter import StatisticsConfig
 
-    return {c.__name__: c for c in (P1Config, P2Config, P3Config, P4Config, SimulationsConfig, StatisticsConfig)}
+    return {
+        c.__name__: c for c in (P1Config, P2Config, P3Config, P4Config, P5Config, SimulationsConfig, StatisticsConfig)
+    }
 
 
 @pytest.mark.parametrize("source", sorted((ROOT / "notebooks").glob("*.py")), ids=lambda p: p.stem)

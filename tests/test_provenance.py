@@ -25,13 +25,14 @@ from gancosmo.scorecard import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ("simulations", "p1", "p2", "p3", "p4")
+CHAPTERS = ("simulations", "p1", "p2", "p3", "p4", "p5")
 NOTEBOOKS = {
     "simulations": "notebooks/00_simulations.py",
     "p1": "notebooks/01_cosmogan.py",
     "p2": "notebooks/02_conditional_massmaps.py",
     "p3": "notebooks/03_3d_gan.py",
     "p4": "notebooks/04_scalable_3d.py",
+    "p5": "notebooks/05_gan_autoencoder.py",
 }
 WARNING = "Warning: this chapter's code has changed since that run"
 
@@ -106,7 +107,7 @@ def test_code_hash_changes_with_a_listed_file_only(tmp_path):
 
 
 def test_code_hash_refuses_an_unknown_paper_and_names_a_missing_file(tmp_path):
-    with pytest.raises(ValueError, match="paper must be one of p1, p2, p3, p4, simulations, got 'p9'"):
+    with pytest.raises(ValueError, match="paper must be one of p1, p2, p3, p4, p5, simulations, got 'p9'"):
         code_hash("p9")
     copy = _copy_chapter_code("p2", tmp_path / "repo")
     (copy / "lib/gancosmo/models/regressor.py").unlink()

@@ -13,10 +13,12 @@ REGISTRY = {
     "p3": "results/p3/emulator_p3_cpu-long",
     "p3_z": "results/p3/emulator_p3_z_cpu-long",
     "p4": "results/p4/emulator_p4_cpu-long",
+    "p5_2d": "results/p5/emulator_p5_2d_cpu-long",
+    "p5_slices": "results/p5/emulator_p5_slices_cpu-long",
 }
 
 #: Emulators made of several networks are rebuilt by their chapter's module: network builder ->
 #: module of ``gancosmo.evaluation`` whose ``emulator_from_record(name, record, state, device)``
 #: returns the :class:`gancosmo.emulators.TrainedEmulator`. The files are read and
 #: checksum-verified by :func:`gancosmo.emulators.load_verified` first.
-CHAPTER_LOADERS = {"p4_pipeline": "p4"}
+CHAPTER_LOADERS = {"p4_pipeline": "p4", "p5_gan_autoencoder": "p5"}

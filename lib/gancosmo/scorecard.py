@@ -491,6 +491,7 @@ _NOTEBOOK = {
     "p2": "notebooks/02_conditional_massmaps.py",
     "p3": "notebooks/03_3d_gan.py",
     "p4": "notebooks/04_scalable_3d.py",
+    "p5": "notebooks/05_gan_autoencoder.py",
 }
 
 # The simulated data every chapter trains and scores on: cosmology (P_lin, growth, distances,
@@ -645,6 +646,26 @@ CHAPTER_CODE: dict[str, tuple[str, ...]] = {
             }
         )
     ),
+    # P5 (GAN autoencoder): the 2D runs and the slab images of 3D boxes with P5's log-like
+    # transforms (in evaluation/p5.py), the square's symmetries, the DCGAN and its encoder, the
+    # memorisation check shared with chapter 03.
+    "p5": tuple(
+        sorted(
+            {
+                _NOTEBOOK["p5"],
+                "lib/gancosmo/evaluation/p5.py",
+                "lib/gancosmo/evaluation/p3.py",
+                "lib/gancosmo/models/p5.py",
+                "lib/gancosmo/viz/common.py",
+                "lib/gancosmo/viz/p5.py",
+                "lib/gancosmo/data/augment.py",
+                *_DATA_CODE,
+                *_TRAINING_CODE,
+                *_PROTOCOL_CODE,
+                *_STATS_CODE,
+            }
+        )
+    ),
 }
 """Per chapter (paper key, or ``"simulations"`` for chapter 00), the repository files, relative
 to the repository root, whose content determines the chapter's results. Listed one by one so
@@ -657,6 +678,7 @@ _RESULT_PATTERNS = {
     "p2": ("scorecard_p2_*.json",),
     "p3": ("scorecard_p3_*.json",),
     "p4": ("scorecard_p4_*.json",),
+    "p5": ("scorecard_p5_*.json",),
 }
 
 
