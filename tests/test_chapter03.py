@@ -2,41 +2,20 @@
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from chapter_runs import notebook_text, run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "03_3d_gan.ipynb"
-PAPERMILL = Path(sys.executable).with_name("papermill")
 
 
 def _papermill(tmp_path, *params):
-    out = tmp_path / "out.ipynb"
-    env = {
-        "GANCOSMO_CACHE": str(tmp_path / "cache"),
-        "MPLBACKEND": "Agg",
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "PYTHONHASHSEED": "0",
-    }
-    args = [str(PAPERMILL), str(NOTEBOOK), str(out), "--cwd", str(NOTEBOOK.parent), "--no-progress-bar"]
-    for name, value in params:
-        args += ["-p", name, value]
-    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=600), out
+    return run_chapter(NOTEBOOK, tmp_path, *params)
 
 
-def _outputs(path: Path) -> str:
-    nb = json.loads(path.read_text())
-    text = []
-    for cell in nb["cells"]:
-        for o in cell.get("outputs", []):
-            text.append("".join(o.get("text", "")))
-            for key in ("text/markdown", "text/plain"):
-                text.append("".join(o.get("data", {}).get(key, "")))
-    return "\n".join(text)
+_outputs = notebook_text
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,12 @@ the chapter end to end at smoke through papermill with its saved GAN and autoenc
 import json
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from chapter_runs import notebook_text, run_chapter
 from gancosmo import emulators
 from gancosmo.evaluation import p5 as E
 from gancosmo.models import p5 as M
@@ -20,7 +19,6 @@ from gancosmo.stats import dice_scores, dice_top_percent
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "05_gan_autoencoder.ipynb"
-PAPERMILL = Path(sys.executable).with_name("papermill")
 
 
 # ---------------------------------------------------------------------------------------------- transforms
@@ -300,30 +298,10 @@ def test_every_profile_is_consistent():
 
 # ---------------------------------------------------------------------------------------------- the chapter
 def _papermill(tmp_path, *params):
-    out = tmp_path / "out.ipynb"
-    env = {
-        "GANCOSMO_CACHE": str(tmp_path / "cache"),
-        "MPLBACKEND": "Agg",
-        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "PYTHONHASHSEED": "0",
-        "OMP_NUM_THREADS": "1",
-    }
-    args = [str(PAPERMILL), str(NOTEBOOK), str(out), "--cwd", str(NOTEBOOK.parent), "--no-progress-bar"]
-    for name, value in params:
-        args += ["-p", name, value]
-    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=600), out
+    return run_chapter(NOTEBOOK, tmp_path, *params, threads=1)
 
 
-def _outputs(path: Path) -> str:
-    nb = json.loads(path.read_text())
-    text = []
-    for cell in nb["cells"]:
-        for o in cell.get("outputs", []):
-            text.append("".join(o.get("text", "")))
-            for key in ("text/markdown", "text/plain"):
-                text.append("".join(o.get("data", {}).get(key, "")))
-    return "\n".join(text)
+_outputs = notebook_text
 
 
 @pytest.fixture(scope="module")
