@@ -306,11 +306,11 @@ display(Markdown(card.targets()))
 # %% [markdown]
 # How to read it:
 # - At the `cpu` profile (the book's page) the networks are the committed `cpu-long` ones,
-#   trained for about half an hour on two cores on their own cubes and scored here on the `cpu`
+#   trained on their own cubes (section 4 prints for how long) and scored here on the `cpu`
 #   suite's cubes, which they never saw: these rows are the chapter's evidence for or against
 #   P4's claims at our reduced scales. The [Scorecard](../book/scorecard.md) page also shows the
-#   `cpu-long` run's own scorecard. `smoke` runs, and `cpu` runs with `-p emulator train`
-#   (a few hundred steps), check the plumbing and the yardstick only.
+#   `cpu-long` run's own scorecard, on its larger test pool. `smoke` runs, and `cpu` runs with
+#   `-p emulator train` (a few hundred steps), check the plumbing and the yardstick only.
 # - Our cubes are much smaller than P4's (section 1 says by how much), so the power spectrum
 #   has few bins and the peak histogram few peaks per cube; the band is drawn at our sizes.
 # - Where the lognormal null passes a row, that row cannot tell non-Gaussian structure from a
