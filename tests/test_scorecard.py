@@ -167,3 +167,20 @@ def test_scorecard_page_states_each_run_and_marks_older_code(scorecard_page):
         sentence = provenance_sentence(meta, stale=path in stale, profile=meta["profile"], subject="These committed")
         assert sentence in text, path
         assert f"commit {meta['git_commit'][:10]}" in sentence and f"profile {meta['profile']}" in sentence
+
+
+def test_scorecard_page_names_the_training_run_of_every_card_that_scores_committed_networks(scorecard_page):
+    """A card whose run loaded committed networks (P1: ``training.source``, P4: ``emulator``) names their run."""
+    text = _outputs(scorecard_page, "text/markdown")
+    checked = 0
+    for _, meta, _ in collect_scorecards():
+        source = (meta.get("training") or {}).get("source") or meta.get("emulator")
+        if not isinstance(source, dict):
+            continue
+        checked += 1
+        expected = (
+            f"it scores the generator trained by the {source['profile']} run (seed {source['seed']}, "
+            f"commit {str(source['git_commit'])[:10]})"
+        )
+        assert expected in text, meta.get("paper")
+    assert checked >= 2  # at least P1's and P4's cpu cards score committed networks
