@@ -151,8 +151,10 @@ figures["fig1_transforms"] = V.plot_transforms(data, cfg.profile)
 # Discriminator: five $5\times5$ convolutions of stride 2 (32 to 512 filters), LeakyReLU, and
 # a dense layer $8192 \to 1$. Encoder: the discriminator's layers with the last one
 # $8192 \to 100$ and no activation. What Appendix A does not say (BatchNorm, initialisation,
-# padding) follows DCGAN, on which P5 builds (`gancosmo.models.p5`). The `cpu` profiles keep
-# the layout and narrow every layer (`width`):
+# padding) follows DCGAN, on which P5 builds (`gancosmo.models.p5`). The `cpu` profiles narrow
+# every layer (`width`) and, for their $64^2$ images, drop the outermost pair of layers, so that
+# the dense layers still meet $4 \times 4$ feature maps as in P5 (keeping five layers leaves
+# $2 \times 2$ maps there; with those, every generator we tried collapsed onto one image):
 
 # %%
 for label, sizes in (("P5's sizes", M.paper_sizes()), ("this run", dict(width=cfg.width, side=cfg.side))):
@@ -318,10 +320,9 @@ display(ScorecardTable([r for r in card.rows if r.key.startswith("p5_target_")],
 
 # %% [markdown]
 # How to read it:
-# - At the `cpu` profile the networks are an eighth of P5's width, see images of half its
-#   resolution and train for minutes: those rows check the pipeline and the yardstick, not P5's
-#   claims. The `cpu-long`
-#   profile (defined, not yet run and stored) is the run meant to test them at our reduced
+# - At the `cpu` profile the networks are a quarter of P5's width (four layers instead of
+#   five), see images of half its resolution and train for minutes: those rows check the
+#   pipeline and the yardstick, not P5's claims. The `cpu-long` profile (defined, not yet run and stored) is the run meant to test them at our reduced
 #   scales, and `gpu` trains P5's own networks.
 # - What differs from P5, beyond the sizes printed in section 1: the book's PM data
 #   (cloud-in-cell densities, not a Delaunay estimator or GADGET-2), the stated form of the

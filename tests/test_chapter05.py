@@ -200,15 +200,17 @@ def test_networks_at_p5s_sizes():
     assert [m.out_channels for m in G.net if isinstance(m, torch.nn.ConvTranspose2d)] == [256, 128, 64, 32, 1]
 
 
-@pytest.mark.parametrize("width, side, latent", [(2, 32, 8), (4, 64, 16), (3, 96, 100)])
-def test_encoder_shapes(width, side, latent):
+@pytest.mark.parametrize("width, side, latent, layers", [(2, 32, 8, 3), (4, 64, 16, 4), (3, 128, 100, 5)])
+def test_encoder_shapes(width, side, latent, layers):
     enc = M.encoder(width=width, side=side, latent_dim=latent, seed=1)
     out = enc(torch.zeros(5, 1, side, side))
     assert out.shape == (5, latent)
-    assert enc.n_features == 16 * width * (side // 32) ** 2
+    # every size ends on 4 x 4 maps, as Fig. A.1: log2(side / 4) layers, the last with width * 2**(layers - 1)
+    assert M.n_layers(side) == layers and enc.n_features == width * 2 ** (layers - 1) * 16
     G, D = M.dcgan(width=width, side=side, latent_dim=latent, seed=1)
     assert G(out).shape == (5, 1, side, side) and D.features(G(out)).shape == (5, enc.n_features)
-    with pytest.raises(ValueError, match="multiple of 32"):
+    assert G.dense.out_features == enc.n_features
+    with pytest.raises(ValueError, match="4 times a power of two"):
         M.encoder(width=width, side=side + 16, latent_dim=latent)
 
 
@@ -262,8 +264,8 @@ def test_feature_loss_is_eq7():
         ("smoke", dict(image_sets="3d"), "parameter 'image_sets' must be one of 'both', '2d', 'slices'"),
         ("smoke", dict(lr=0), "parameter 'lr' must be a number with 0 < value <= 1"),
         ("smoke", dict(label_flip=0.7), "parameter 'label_flip' must be a number with 0 <= value <= 0.5"),
-        ("smoke", dict(side=48), "parameter 'side' is 48; accepted is a multiple of 32"),
-        ("cpu", dict(side=192), "parameter 'pixels_2d' is 128; accepted is a divisor of the 2D runs' 256"),
+        ("smoke", dict(side=48), "parameter 'side' is 48; accepted is 4 times a power of two"),
+        ("cpu", dict(side=256), "parameter 'pixels_2d' is 128; accepted is a divisor of the 2D runs' 256"),
         ("cpu", dict(pixels_2d=100), "parameter 'pixels_2d' is 100; accepted is a divisor of the 2D runs' 256"),
         ("cpu", dict(pixels_2d=256, side=256), "parameter 'side' is 256, larger than the 128-pixel slab images"),
         ("smoke", dict(n_runs=6), "leave 2 test parents in the 2D set"),

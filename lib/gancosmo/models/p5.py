@@ -22,10 +22,13 @@ halves or doubles the side exactly.
 The discriminator's :meth:`Discriminator.features` is P5's *truncated discriminator* TD of
 Eq. 7: the 8192 values that feed its last dense layer.
 
-Smaller versions keep the layout and shrink two knobs: ``width`` (channels of the first
-discriminator layer; the others are 2, 4, 8, 16 times it, the generator's 8, 4, 2, 1 times it
-and 16 times it after the dense layer) and ``side`` (a multiple of 32; the dense layers meet
-``side / 32`` squared feature maps).
+Other sizes keep the layout and change two knobs: ``width`` (channels of the first
+discriminator layer, doubled by each further one; the generator mirrors it) and ``side`` (4
+times a power of two). Every size meets the dense layers with 4 x 4 feature maps, as Fig. A.1
+does: a side of ``4 * 2**L`` has ``L`` stride-2 layers (P5's 128: 5; 64: 4, i.e. P5's
+networks without the outermost pair of layers). Keeping five layers at 64^2 instead (2 x 2
+maps at the dense layers) was tried first: at width 4 and 8 every generator collapsed onto
+one image with a 2 x 2 block pattern, the discriminator's accuracy at 1.0.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ __all__ = [
     "dcgan",
     "encoder",
     "paper_sizes",
+    "n_layers",
     "count_parameters",
     "freeze",
     "PAPER_WIDTH",
@@ -50,7 +54,12 @@ __all__ = [
 #: P5's sizes (Fig. A.1): 32 filters in the first discriminator layer, 128^2 images, latent 100.
 PAPER_WIDTH, PAPER_SIDE, PAPER_LATENT_DIM = 32, 128, 100
 _KERNEL = 5
-_N_LAYERS = 5
+_START = 4  # side of the feature maps that meet the dense layers (Fig. A.1)
+
+
+def n_layers(side: int) -> int:
+    """Stride-2 layers of the networks for images of ``side`` pixels: ``log2(side / 4)`` (P5's 128: 5)."""
+    return (side // _START).bit_length() - 1
 
 
 def paper_sizes() -> dict:
@@ -62,8 +71,8 @@ def _check(width: int, side: int, latent_dim: int) -> None:
     for name, value in (("width", width), ("side", side), ("latent_dim", latent_dim)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    if side % 2**_N_LAYERS:
-        raise ValueError(f"side must be a multiple of 32 (five stride-2 layers), got {side}.")
+    if side < 8 or side % _START or (side // _START) & (side // _START - 1):
+        raise ValueError(f"side must be 4 times a power of two (8, 16, 32, 64, 128, 256...), got {side}.")
 
 
 def _init(module: nn.Module, std: float = 0.02) -> None:
@@ -86,25 +95,26 @@ class Generator(nn.Module):
     latent_dim : int
         Size of the Gaussian latent vector (P5: 100).
     width : int
-        The discriminator's first width (P5: 32); the transposed convolutions have 8, 4, 2, 1
-        times it, then 1 filter, and the dense layer feeds 16 times it.
+        The discriminator's first width (P5: 32). The dense layer feeds ``width * 2**(L-1)``
+        maps (``L`` = :func:`n_layers`; P5: 512), each transposed convolution halves them
+        down to ``width``, then 1 filter.
     side : int
-        Image side in pixels, a multiple of 32 (P5: 128).
+        Image side in pixels, 4 times a power of two (P5: 128).
     """
 
     def __init__(self, latent_dim: int = PAPER_LATENT_DIM, width: int = PAPER_WIDTH, side: int = PAPER_SIDE):
         super().__init__()
         _check(width, side, latent_dim)
         self.latent_dim, self.width, self.side = latent_dim, width, side
-        self.start = side // 2**_N_LAYERS
-        channels = 16 * width
+        self.start, layers_n = _START, n_layers(side)
+        channels = width * 2 ** (layers_n - 1)
         self.dense = nn.Linear(latent_dim, channels * self.start**2)
         self.bn0 = nn.BatchNorm2d(channels)
         layers = []
-        for i in range(_N_LAYERS):
-            out = 1 if i == _N_LAYERS - 1 else channels // 2
+        for i in range(layers_n):
+            out = 1 if i == layers_n - 1 else channels // 2
             layers.append(nn.ConvTranspose2d(channels, out, _KERNEL, stride=2, padding=2, output_padding=1))
-            if i < _N_LAYERS - 1:
+            if i < layers_n - 1:
                 layers += [nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
             channels = out
         layers.append(nn.Tanh())
@@ -121,7 +131,7 @@ class _Convolutions(nn.Module):
     def __init__(self, width: int, side: int):
         super().__init__()
         layers, channels = [], 1
-        for i in range(_N_LAYERS):
+        for i in range(n_layers(side)):
             out = width * 2**i
             layers.append(nn.Conv2d(channels, out, _KERNEL, stride=2, padding=2))
             if i > 0:
@@ -129,7 +139,7 @@ class _Convolutions(nn.Module):
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             channels = out
         self.net = nn.Sequential(*layers)
-        self.n_features = channels * (side // 2**_N_LAYERS) ** 2
+        self.n_features = channels * _START**2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten(1)
@@ -141,9 +151,9 @@ class Discriminator(nn.Module):
     Parameters
     ----------
     width : int
-        Filters of the first convolution (P5: 32); then 2, 4, 8 and 16 times it.
+        Filters of the first convolution (P5: 32), doubled by each further one.
     side : int
-        Image side, a multiple of 32 (P5: 128, giving 8192 features).
+        Image side, 4 times a power of two (P5: 128: five convolutions, 512 maps of 4 x 4, 8192 features).
     """
 
     def __init__(self, width: int = PAPER_WIDTH, side: int = PAPER_SIDE):
@@ -220,7 +230,7 @@ def dcgan(
     width : int
         The discriminator's first width (P5: 32).
     side : int
-        Image side in pixels, a multiple of 32 (P5: 128).
+        Image side in pixels, 4 times a power of two (P5: 128).
     latent_dim : int
         Latent size (P5: 100).
     seed : int, optional
