@@ -400,7 +400,7 @@ class P5Config(ChapterConfig):
 
     # ------------------------------------------------------------------ checks
     def check(self) -> None:
-        if self.side % 4 or (self.side // 4) & (self.side // 4 - 1):
+        if not nets.is_valid_side(self.side):
             raise ParameterError(
                 f"parameter 'side' is {self.side}; accepted is 4 times a power of two (32, 64, 128, 256: "
                 "the networks' stride-2 layers end on 4 x 4 maps)."

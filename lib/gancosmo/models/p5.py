@@ -44,6 +44,7 @@ __all__ = [
     "encoder",
     "paper_sizes",
     "n_layers",
+    "is_valid_side",
     "count_parameters",
     "freeze",
     "PAPER_WIDTH",
@@ -55,6 +56,11 @@ __all__ = [
 PAPER_WIDTH, PAPER_SIDE, PAPER_LATENT_DIM = 32, 128, 100
 _KERNEL = 5
 _START = 4  # side of the feature maps that meet the dense layers (Fig. A.1)
+
+
+def is_valid_side(side: int) -> bool:
+    """Whether images of ``side`` pixels fit the networks: 4 times a power of two, at least 8."""
+    return side >= 2 * _START and side % _START == 0 and not (side // _START) & (side // _START - 1)
 
 
 def n_layers(side: int) -> int:
@@ -71,7 +77,7 @@ def _check(width: int, side: int, latent_dim: int) -> None:
     for name, value in (("width", width), ("side", side), ("latent_dim", latent_dim)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    if side < 8 or side % _START or (side // _START) & (side // _START - 1):
+    if not is_valid_side(side):
         raise ValueError(f"side must be 4 times a power of two (8, 16, 32, 64, 128, 256...), got {side}.")
 
 
