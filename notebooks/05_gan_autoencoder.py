@@ -187,7 +187,7 @@ del G_, D_, E_
 
 # %%
 if cfg.emulator == "train":
-    models = {name: E.train_set(cfg, data[name], device, progress) for name in cfg.sets}
+    models = E.train_sets(cfg, data, device, progress)
     if cfg.results_dir is not None:
         for name in cfg.sets:
             print(f"wrote {E.save_models(cfg, data[name], models[name], cfg.results_dir)}")

@@ -245,6 +245,27 @@ def test_the_frozen_decoder_and_discriminator_stay_frozen():
     assert float(E.feature_loss(frozen_D, frozen_G, lambda x: torch.zeros(len(x), cfg.latent_dim), x)) > 0
 
 
+def test_two_workers_train_the_networks_of_one_after_the_other(smoke_data):
+    cfg, data = smoke_data
+    side_by_side = E.P5Config.from_parameters(profile="smoke", workers=2)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        parallel = E.train_sets(side_by_side, data, "cpu", progress=False)  # one thread per worker
+        torch.set_num_threads(1)
+        E.setup(cfg)
+        serial = E.train_sets(cfg, data, "cpu", progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert list(parallel) == list(serial) == ["2d", "slices"]
+    for name in serial:
+        for part in ("gan.G", "gan.D", "autoencoder.E", "sanity.E"):
+            a, b = (getattr(getattr(m[name], part.split(".")[0]), part.split(".")[1]) for m in (parallel, serial))
+            for (k, u), v in zip(a.state_dict().items(), b.state_dict().values()):
+                assert torch.equal(u, v), (name, part, k)
+        assert parallel[name].gan.best_step == serial[name].gan.best_step
+
+
 def test_feature_loss_is_eq7():
     G, D = M.dcgan(width=2, side=32, latent_dim=4, seed=0)
     G, D = M.freeze(G), M.freeze(D)

@@ -305,6 +305,11 @@ class P5Config(ChapterConfig):
         doc="fraction of the GAN training after which generators are evaluated and the best kept", low=0, high=1
     )
     n_select: int = option(doc="generated images per evaluation on the dev set", low=4)
+    workers: int = option(
+        doc="processes that train the two image sets' networks side by side, the CPU threads shared among them "
+        "(1: one set after the other)",
+        low=1,
+    )
     # autoencoder
     ae_epochs_2d: float = option(
         doc="encoder epochs on the 2D set (P5: 50), stopped at the dev loss's minimum", low=0, low_open=True
@@ -528,6 +533,7 @@ _COMMON = dict(
     select_from=0.5,
     n_splits=39,
     n_pairs=400,
+    workers=1,
 )
 P5Config.PROFILES.update(
     {
@@ -554,7 +560,7 @@ P5Config.PROFILES.update(
         # once they are): about 1000 generator steps and 200-250 encoder steps per set.
         "cpu": P5Config(
             profile="cpu",
-            **_COMMON,
+            **{**_COMMON, "workers": 2},
             n_runs=64,
             n_boxes=3,
             data_seed=0,
@@ -572,7 +578,7 @@ P5Config.PROFILES.update(
         # and 6 minutes for both sets, with 4 of data and 3 of evaluation (estimated, not yet run).
         "cpu-long": P5Config(
             profile="cpu-long",
-            **_COMMON,
+            **{**_COMMON, "workers": 2},
             n_runs=512,
             n_boxes=8,
             data_seed=1,
@@ -1302,6 +1308,38 @@ def train_set(cfg: P5Config, data: P5Set, device: str = "cpu", progress: bool = 
     gan = train_gan(cfg, data, device, progress)
     ae = train_autoencoder(cfg, data, gan, device, progress)
     return SetModels(gan, ae, sanity_check(cfg, data, gan, device, progress))
+
+
+def _train_set_job(cfg: P5Config, data: P5Set, device: str, threads: int) -> SetModels:
+    """One worker process's set, trained as :func:`train_set` does with ``threads`` CPU threads."""
+    torch.set_num_threads(threads)
+    setup(cfg)
+    return train_set(cfg, data, device, progress=False)
+
+
+def train_sets(cfg: P5Config, data: dict[str, P5Set], device: str = "cpu", progress: bool = True) -> dict:
+    """:func:`train_set` for every set of ``cfg.sets``, side by side in ``cfg.workers`` processes when above 1.
+
+    The two sets share nothing (P5 trains one GAN per set), so a worker per set loses nothing;
+    each gets its share of this process's CPU threads. The networks depend on the seeds and on
+    that thread count, not on which worker finishes first. Returns ``{set: SetModels}``.
+    """
+    workers = min(cfg.workers, len(cfg.sets))
+    if workers == 1 or device != "cpu":
+        return {name: train_set(cfg, data[name], device, progress) for name in cfg.sets}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = max(1, torch.get_num_threads() // workers)
+    bar = progress_bar(len(cfg.sets), f"P5 image sets, {workers} trained side by side", disable=not progress)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = {name: pool.submit(_train_set_job, cfg, data[name], device, threads) for name in cfg.sets}
+        models = {}
+        for name, job in jobs.items():
+            models[name] = job.result()
+            bar.update(1)
+    bar.close()
+    return models
 
 
 # ====================================================================== Dice (Eqs. 9-11)
