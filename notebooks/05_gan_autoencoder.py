@@ -77,6 +77,7 @@ batch_size: int = None  # images per batch (None: 50, P5's)
 lr: float = None  # Adam learning rate (None: 2e-4, P5's)
 label_flip: float = None  # probability of swapped labels in a discriminator step (None: 0.05)
 width: int = None  # filters of the discriminator's first layer (None: from the profile; P5: 32)
+workers: int = None  # processes training the two sets side by side (None: 2 at cpu and cpu-long, else 1)
 device: str = None  # "cpu" or "cuda" (None: cuda when available)
 results_dir: str = None  # folder to write scorecard_p5_{profile}.json, the figures and the emulators into, or None
 
