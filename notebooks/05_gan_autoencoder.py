@@ -69,6 +69,7 @@ image_sets: str = None  # "both", "2d" or "slices" (None: both)
 emulator: str = None  # "train" here, "committed" (the stored cpu-long networks) or a folder (None: train)
 n_runs: int = None  # 2D particle-mesh runs of the 2D set (None: from the profile)
 n_boxes: int = None  # 3D boxes of the 3D set (None: from the profile)
+smooth_2d: float = None  # Gaussian rms in pixels smoothing the 2D densities, 0 for none (None: 1)
 epochs_2d: float = None  # GAN epochs on the 2D set over its 8 symmetric copies (None: from the profile; P5: 60)
 epochs_slices: float = None  # GAN epochs on the 3D set (None: from the profile; P5: 70)
 ae_epochs_2d: float = None  # encoder epochs on the 2D set (None: from the profile; P5: 50)
@@ -117,8 +118,11 @@ figures = {}
 # cut into 999 slabs 0.3 Mpc thick along the three axes and binned on $770^2$ pixels. Both
 # were cut into nine $128^2$ crops of 50 Mpc/$h$ per image and multiplied by the 8 symmetries
 # of the square (72 000 images). The book's `p5_2d` and `p5` suites make the same kinds of
-# images with its own PM code (cloud-in-cell densities instead of the Delaunay estimator) at
-# sizes that fit the profile; the line printed below says what is reduced. Crops of one 2D run,
+# images with its own PM code at sizes that fit the profile; the line printed below says what is
+# reduced. Its 2D densities are cloud-in-cell, smoothed by a Gaussian of one pixel rms as a
+# stand-in for the Delaunay estimator: with a few particles per pixel the raw densities leave
+# the voids as shot noise, which the discriminator spots at once, and every GAN we trained on
+# them collapsed onto a single tiled image. Crops of one 2D run,
 # or of one slab, share a **parent**, and the training, development (model selection, early
 # stopping) and test images never share one.
 
@@ -326,7 +330,7 @@ display(ScorecardTable([r for r in card.rows if r.key.startswith("p5_target_")],
 #   pipeline and the yardstick, not P5's claims. The `cpu-long` profile (defined, not yet run and stored) is the run meant to test them at our reduced
 #   scales, and `gpu` trains P5's own networks.
 # - What differs from P5, beyond the sizes printed in section 1: the book's PM data
-#   (cloud-in-cell densities, not a Delaunay estimator or GADGET-2), the stated form of the
+#   (smoothed cloud-in-cell densities, not a Delaunay estimator or GADGET-2), the stated form of the
 #   label noise, DCGAN's BatchNorm and initialisation, our choice of the development statistic,
 #   and splits by parent with a held-out test pool (P5 does not say how it split).
 # - Where the lognormal null passes a row, that row cannot tell the GAN's structure from a

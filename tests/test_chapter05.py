@@ -99,12 +99,29 @@ def test_smoke_sets_are_split_by_parent_and_invert_to_the_suites_densities(smoke
     suite = load_suite("p5_2d", profile="smoke", progress=False, **cfg.suite_overrides("2d"))
     density = suite.arrays["density"].astype(np.float64)
     assert density.mean() == pytest.approx(1.0, rel=1e-5)  # 1 particle per pixel: the density is ppp
-    crops = E.crop_fields(np.maximum(density, 0.01), cfg.side).reshape(-1, cfg.side, cfg.side)
+    smooth = E.smooth_fields(density, cfg.smooth_2d)
+    np.testing.assert_allclose(smooth.sum(axis=(1, 2)), density.sum(axis=(1, 2)), rtol=1e-10)  # particles kept
+    assert cfg.smooth_2d > 0 and smooth.std() < density.std()
+    crops = E.crop_fields(np.maximum(smooth, 0.01), cfg.side).reshape(-1, cfg.side, cfg.side)
     np.testing.assert_allclose(data["2d"].transform.inverse(data["2d"].images.astype(np.float64)), crops, rtol=2e-5)
     # the 3D set: the suite's images (Eq. 2 then smoothing), cut into our crops, never below 0 ppp
     slabs = load_suite("p5", profile="smoke", progress=False, **cfg.suite_overrides("slices")).arrays["images"]
     np.testing.assert_array_equal(data["slices"].images, E.crop_fields(slabs, cfg.side).reshape(-1, cfg.side, cfg.side))
     assert (data["slices"].density("train") >= 0).all()
+
+
+def test_smoothing_keeps_the_particles_and_has_the_stated_width_across_the_periodic_edge():
+    field = np.zeros((2, 64, 64))
+    field[0, 10, 62] = 3.0  # a spike beside the edge: half of its Gaussian wraps around
+    field[1] = 1.0
+    out = E.smooth_fields(field, 1.5)
+    assert out[0].sum() == pytest.approx(3.0, rel=1e-12)
+    np.testing.assert_allclose(out[1], 1.0, rtol=1e-12)  # a uniform field stays uniform
+    offset = (np.arange(64) + 32) % 64 - 32  # periodic distance of each pixel from pixel 0
+    for axis, at in ((1, 10), (0, 62)):  # rows, then columns
+        profile = out[0].sum(axis=axis) / 3.0
+        assert np.sum(profile * np.roll(offset, at) ** 2) == pytest.approx(1.5**2, rel=0.02)
+    np.testing.assert_array_equal(E.smooth_fields(field, 0.0), field)
 
 
 def test_crops_are_the_first_middle_and_last_squares():

@@ -269,6 +269,11 @@ class P5Config(ChapterConfig):
     # data
     n_runs: int = option(doc="2D particle-mesh runs of the 2D set (each a parent of 9 crops)", low=4)
     pixels_2d: int = option(doc="pixels per side of the 2D fields before cropping (P5: 256 of 100 Mpc/h)", low=32)
+    smooth_2d: float = option(
+        doc="rms width in pixels of the Gaussian that smooths the 2D fields' cloud-in-cell densities, a stand-in "
+        "for P5's Delaunay estimator (0: none)",
+        low=0,
+    )
     n_boxes: int = option(doc="3D boxes of the 3D set (each gives 3 slabs_per_axis slab images)", low=1)
     data_seed: int = option(doc="seed of the simulations and of the split (fixed across network seeds)", low=0)
     dev_fraction: float = option(
@@ -510,12 +515,13 @@ def _starts(n: int, side: int) -> list[int]:
 # The reduced scales of cpu and cpu-long (one recipe, other data and lengths): P5's crops of 50 Mpc/h at half its
 # resolution, 64^2 pixels of 0.78 Mpc/h (the 2D runs' 256^2 particles pooled onto 128^2 pixels: 4 per pixel, as
 # P5's maps; the 3D suite's 128^2 slab images of 100 Mpc/h cut into 9 crops), networks of a quarter of P5's width.
-# At 64^2 the networks have four stride-2 layers (4 x 4 maps at the dense layers, as P5's). Pilots on the cpu 2D
-# set (one core each, 1500-3000 GAN steps): with five layers (2 x 2 maps) widths 4 and 8 collapsed onto one
-# image (pixel std across samples 0.09-0.17 of the real 0.39, discriminator accuracy 1.0; per-image label noise
-# and P3's accuracy threshold 0.8 did not help); four layers gave 0.21 (width 8, 0.075 s per step) and 0.23
-# (width 16, 0.13 s per step) with distinct images, still without filaments after those steps; a 10 000-step
-# run at width 8 collapsed again (0.011, accuracy 0.96-1.0 throughout): the collapse is delayed, not fixed.
+# At 64^2 the networks have four stride-2 layers (4 x 4 maps at the dense layers, as P5's). Pilots (one core each,
+# 0.16-0.17 s per GAN step on the cpu-long data): with five layers (2 x 2 maps) every generator collapsed onto one
+# image; with four, on the raw cloud-in-cell 2D densities, 6000 steps collapsed too (pixel std across samples 0.17
+# of the real 0.39, one tiled pattern; instance noise of 0.1 made it 0.04), as had a 10 000-step cpu run. Smoothing
+# the 2D fields by 1 pixel rms (smooth_2d, P5's Delaunay maps have no shot-noise voids) gave distinct images with
+# filaments after 6000 steps (0.19 of the real 0.20, dev distance 0.31); the 3D set, smoothed by P5's own recipe,
+# gave 0.23 of 0.21 unchanged.
 _REDUCED = dict(side=64, width=8, latent_dim=100, pixels_2d=128)
 
 _COMMON = dict(
@@ -534,6 +540,7 @@ _COMMON = dict(
     n_splits=39,
     n_pairs=400,
     workers=1,
+    smooth_2d=1.0,
 )
 P5Config.PROFILES.update(
     {
@@ -573,9 +580,9 @@ P5Config.PROFILES.update(
             ae_epochs_slices=2.0,
             sanity_steps=200,
         ),
-        # cpu-long: the suites' cpu-long data (512 2D runs, 8 boxes instead of 4), about 13 000 generator and 2 650
-        # encoder steps per set: at the cpu profile's 0.05-0.06 s per GAN step and 0.07 per encoder step, about 22
-        # and 6 minutes for both sets, with 4 of data and 3 of evaluation (estimated, not yet run).
+        # cpu-long: the suites' cpu-long data (512 2D runs, 8 boxes instead of 4), about 11 000 generator and 2 650
+        # encoder steps per set, the two sets side by side: at 0.16-0.17 s per GAN step on one core, about 30 minutes
+        # of GAN training, with 4 of data, 7 of encoders and 4 of evaluation.
         "cpu-long": P5Config(
             profile="cpu-long",
             **{**_COMMON, "workers": 2},
@@ -583,8 +590,8 @@ P5Config.PROFILES.update(
             n_boxes=8,
             data_seed=1,
             **_REDUCED,
-            epochs_2d=30.0,
-            epochs_slices=40.0,
+            epochs_2d=25.0,
+            epochs_slices=33.0,
             select_every=500,
             n_select=256,
             ae_epochs_2d=6.0,
@@ -710,6 +717,22 @@ def _pool(density: np.ndarray, factor: int) -> np.ndarray:
     return density.reshape(n, s, factor, s, factor).sum(axis=(2, 4))
 
 
+def smooth_fields(density: np.ndarray, sigma: float) -> np.ndarray:
+    """Periodic fields ``(N, n, n)`` convolved with a Gaussian of ``sigma`` pixels rms (0: unchanged).
+
+    A stand-in for P5's Delaunay estimator: cloud-in-cell densities of a few particles per pixel
+    leave the voids as shot noise (pixels of 0 or 1 particle, -1 or -0.16 after Eq. 1), a texture
+    the discriminator learns at once and the generator cannot match (every pilot on the raw
+    densities collapsed); the tessellation interpolates between particles instead. The
+    periodic boundaries keep every field's particle count.
+    """
+    if not sigma:
+        return density
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(density, sigma=(0, sigma, sigma), mode="wrap")
+
+
 def square_symmetries(image) -> torch.Tensor:
     """The 8 images of ``image`` ``(H, W)`` under the square's symmetries (rotations by 90 degrees, then mirrored)."""
     from ..data.augment import apply_dihedral2d
@@ -725,7 +748,7 @@ def _load_2d(cfg: P5Config, device, progress) -> P5Set:
     suite = load_suite("p5_2d", profile=cfg.profile, device=device, progress=progress, **cfg.suite_overrides("2d"))
     n_particles = suite.arrays["density"].shape[-1]
     factor = n_particles // cfg.pixels_2d
-    density = _pool(np.asarray(suite.arrays["density"], np.float64), factor)
+    density = smooth_fields(_pool(np.asarray(suite.arrays["density"], np.float64), factor), cfg.smooth_2d)
     transform = TRANSFORMS["2d"]
     images = np.asarray(transform.forward(density), np.float32)
     crops = crop_fields(images, cfg.side)
@@ -744,6 +767,7 @@ def _load_2d(cfg: P5Config, device, progress) -> P5Set:
         "the 2D run it was cut from; crops of one run overlap",
         f"{len(images)} 2D particle-mesh runs of {n_particles}^2 particles in ({box:g} Mpc/h)^2 (CIC density"
         + (f", pooled {factor}x{factor}" if factor > 1 else "")
+        + (f", smoothed by a periodic Gaussian of {cfg.smooth_2d:g} pixel rms" if cfg.smooth_2d else "")
         + "; P5 used a Delaunay estimator), clipped at 0.01 ppp and transformed by Eq. 1",
         time.perf_counter() - t0,
     )
