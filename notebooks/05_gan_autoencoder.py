@@ -122,7 +122,7 @@ figures = {}
 # reduced. Its 2D densities are cloud-in-cell, smoothed by a Gaussian of one pixel rms as a
 # stand-in for the Delaunay estimator: with a few particles per pixel the raw densities leave
 # the voids as shot noise, which the discriminator spots at once, and every GAN we trained on
-# them collapsed onto a single tiled image. Crops of one 2D run,
+# them for 6000 steps or more collapsed onto a single tiled image. Crops of one 2D run,
 # or of one slab, share a **parent**, and the training, development (model selection, early
 # stopping) and test images never share one.
 
@@ -192,12 +192,12 @@ del G_, D_, E_
 
 # %%
 if cfg.emulator == "train":
-    models = E.train_sets(cfg, data, device, progress)
+    models, training_seconds = E.train_sets(cfg, data, device, progress)
     if cfg.results_dir is not None:
         for name in cfg.sets:
             print(f"wrote {E.save_models(cfg, data[name], models[name], cfg.results_dir)}")
 else:
-    models = {name: E.load_models(name, cfg.emulator_stem(name), device) for name in cfg.sets}
+    models, training_seconds = {name: E.load_models(name, cfg.emulator_stem(name), device) for name in cfg.sets}, None
     for m in models.values():
         print(f"loaded the {m.source['profile']} run's networks (network seed {m.source['seed']})")
 for name, m in models.items():
@@ -299,7 +299,7 @@ for name, ev in evaluations.items():
 # ## 8. Scorecard
 
 # %%
-card = E.scorecard(cfg, data, models, evaluations, started=t_start, device=device)
+card = E.scorecard(cfg, data, models, evaluations, started=t_start, device=device, training_seconds=training_seconds)
 display(card.table())
 display(Markdown(provenance_sentence(card.meta, subject="This run's")))
 if cfg.results_dir is not None:
@@ -327,8 +327,9 @@ display(ScorecardTable([r for r in card.rows if r.key.startswith("p5_target_")],
 # How to read it:
 # - At the `cpu` profile the networks are a quarter of P5's width (four layers instead of
 #   five), see images of half its resolution and train for minutes: those rows check the
-#   pipeline and the yardstick, not P5's claims. The `cpu-long` profile (defined, not yet run and stored) is the run meant to test them at our reduced
-#   scales, and `gpu` trains P5's own networks.
+#   pipeline and the yardstick, not P5's claims. The `cpu-long` profile is the run meant to
+#   test them at our reduced scales (its stored scorecard is on the scorecard page), and `gpu`
+#   trains P5's own networks.
 # - What differs from P5, beyond the sizes printed in section 1: the book's PM data
 #   (smoothed cloud-in-cell densities, not a Delaunay estimator or GADGET-2), the stated form of the
 #   label noise, DCGAN's BatchNorm and initialisation, our choice of the development statistic,

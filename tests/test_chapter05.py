@@ -112,7 +112,7 @@ def test_smoke_sets_are_split_by_parent_and_invert_to_the_suites_densities(smoke
 
 def test_smoothing_keeps_the_particles_and_has_the_stated_width_across_the_periodic_edge():
     field = np.zeros((2, 64, 64))
-    field[0, 10, 62] = 3.0  # a spike beside the edge: half of its Gaussian wraps around
+    field[0, 10, 62] = 3.0  # a spike beside the edge: its Gaussian's tail wraps around
     field[1] = 1.0
     out = E.smooth_fields(field, 1.5)
     assert out[0].sum() == pytest.approx(3.0, rel=1e-12)
@@ -268,19 +268,37 @@ def test_two_workers_train_the_networks_of_one_after_the_other(smoke_data):
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        parallel = E.train_sets(side_by_side, data, "cpu", progress=False)  # one thread per worker
+        parallel, seconds = E.train_sets(side_by_side, data, "cpu", progress=False)  # one thread per worker
         torch.set_num_threads(1)
         E.setup(cfg)
-        serial = E.train_sets(cfg, data, "cpu", progress=False)
+        serial, _ = E.train_sets(cfg, data, "cpu", progress=False)
     finally:
         torch.set_num_threads(threads)
     assert list(parallel) == list(serial) == ["2d", "slices"]
     for name in serial:
         for part in ("gan.G", "gan.D", "autoencoder.E", "sanity.E"):
             a, b = (getattr(getattr(m[name], part.split(".")[0]), part.split(".")[1]) for m in (parallel, serial))
+            assert a.state_dict().keys() == b.state_dict().keys()
             for (k, u), v in zip(a.state_dict().items(), b.state_dict().values()):
                 assert torch.equal(u, v), (name, part, k)
         assert parallel[name].gan.best_step == serial[name].gan.best_step
+    assert seconds > 0
+
+
+def test_a_failing_worker_is_reported_by_its_set(smoke_data):
+    import dataclasses
+
+    cfg, data = smoke_data
+    broken = dict(data, slices=dataclasses.replace(data["slices"], images=data["slices"].images[:, :16, :16]))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with pytest.raises(
+            RuntimeError, match=r"training the 3D set \(slabs of 3D boxes\) in its worker process failed"
+        ):
+            E.train_sets(E.P5Config.from_parameters(profile="smoke", workers=2), broken, "cpu", progress=False)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_feature_loss_is_eq7():
@@ -362,8 +380,8 @@ def test_smoke_run_writes_a_schema2_scorecard_and_figures(smoke_run):
     for key in ("profile", "git_commit", "seeds", "n_splits", "scored_max", "sizes", "timings", "parents", "reduced"):
         assert key in meta, key
     assert meta["profile"] == "smoke" and meta["n_splits"] >= 20 and meta["code_hash"] and meta["label_noise"]
-    for part in ("data", "gan", "autoencoder", "evaluation", "total"):
-        assert meta["timings"][part] >= 0
+    for part in ("data", "gan", "autoencoder", "training", "evaluation", "total", "other"):
+        assert meta["timings"][part] >= 0, part
     keys = [r["key"] for r in rows]
     assert len(keys) == len(set(keys))
     for r in rows:

@@ -76,6 +76,8 @@ __all__ = [
     "train_autoencoder",
     "sanity_check",
     "train_set",
+    "train_sets",
+    "smooth_fields",
     "image_statistics",
     "compare_statistics",
     "dice_curves",
@@ -270,8 +272,8 @@ class P5Config(ChapterConfig):
     n_runs: int = option(doc="2D particle-mesh runs of the 2D set (each a parent of 9 crops)", low=4)
     pixels_2d: int = option(doc="pixels per side of the 2D fields before cropping (P5: 256 of 100 Mpc/h)", low=32)
     smooth_2d: float = option(
-        doc="rms width in pixels of the Gaussian that smooths the 2D fields' cloud-in-cell densities, a stand-in "
-        "for P5's Delaunay estimator (0: none)",
+        doc="rms width, in pixels of pixels_2d (after pooling), of the Gaussian that smooths the 2D fields' "
+        "cloud-in-cell densities, a stand-in for P5's Delaunay estimator (0: none)",
         low=0,
     )
     n_boxes: int = option(doc="3D boxes of the 3D set (each gives 3 slabs_per_axis slab images)", low=1)
@@ -311,8 +313,8 @@ class P5Config(ChapterConfig):
     )
     n_select: int = option(doc="generated images per evaluation on the dev set", low=4)
     workers: int = option(
-        doc="processes that train the two image sets' networks side by side, the CPU threads shared among them "
-        "(1: one set after the other)",
+        doc="processes that train the two image sets' networks side by side on the CPU, its threads shared among "
+        "them (1: one set after the other; on cuda always one after the other)",
         low=1,
     )
     # autoencoder
@@ -466,7 +468,8 @@ class P5Config(ChapterConfig):
 
         for name in self.sets:
             try:
-                args = read_record(f"p5_{name}", path=self.emulator_stem(name))["network"]["args"]
+                record = read_record(f"p5_{name}", path=self.emulator_stem(name))
+                args = record["network"]["args"]
             except (EmulatorError, KeyError) as exc:
                 raise ParameterError(
                     f"parameter 'emulator' is {self.emulator!r} but {exc} Accepted here is emulator 'train'."
@@ -478,6 +481,13 @@ class P5Config(ChapterConfig):
                     f"{', '.join(f'{k} {args.get(k)}' for k in wanted)} rather than profile {self.profile!r}'s "
                     f"{', '.join(f'{k} {v}' for k, v in wanted.items())}; accepted here is emulator 'train', or the "
                     "saved run's sizes."
+                )
+            smoothed = record.get("meta", {}).get("config", {}).get("smooth_2d", 0.0)
+            if name == "2d" and smoothed != self.smooth_2d:
+                raise ParameterError(
+                    f"parameter 'emulator' is {self.emulator!r} but its 2D networks were trained on densities "
+                    f"smoothed by {smoothed:g} pixel rms, not this run's smooth_2d {self.smooth_2d:g}; accepted here "
+                    f"is smooth_2d {smoothed:g}, or emulator 'train'."
                 )
 
     # ------------------------------------------------------------------ words
@@ -721,9 +731,10 @@ def smooth_fields(density: np.ndarray, sigma: float) -> np.ndarray:
     """Periodic fields ``(N, n, n)`` convolved with a Gaussian of ``sigma`` pixels rms (0: unchanged).
 
     A stand-in for P5's Delaunay estimator: cloud-in-cell densities of a few particles per pixel
-    leave the voids as shot noise (pixels of 0 or 1 particle, -1 or -0.16 after Eq. 1), a texture
-    the discriminator learns at once and the generator cannot match (every pilot on the raw
-    densities collapsed); the tessellation interpolates between particles instead. The
+    leave the voids as shot noise (pixels of 0 or 1 particle, -1 or -0.16 after Eq. 1); every
+    pilot of 6000 steps or more on them collapsed onto one image, most likely because the
+    discriminator separates that texture at once (its accuracy stayed at 0.96-1.0). The
+    tessellation interpolates between particles instead. The
     periodic boundaries keep every field's particle count.
     """
     if not sigma:
@@ -1334,6 +1345,12 @@ def train_set(cfg: P5Config, data: P5Set, device: str = "cpu", progress: bool = 
     return SetModels(gan, ae, sanity_check(cfg, data, gan, device, progress))
 
 
+def _threads_per_set(cfg: P5Config, device: str) -> int:
+    """CPU threads each set trains with under :func:`train_sets` (this process's, shared among the workers)."""
+    workers = min(cfg.workers, len(cfg.sets)) if device == "cpu" else 1
+    return max(1, torch.get_num_threads() // workers)
+
+
 def _train_set_job(cfg: P5Config, data: P5Set, device: str, threads: int) -> SetModels:
     """One worker process's set, trained as :func:`train_set` does with ``threads`` CPU threads."""
     torch.set_num_threads(threads)
@@ -1341,29 +1358,46 @@ def _train_set_job(cfg: P5Config, data: P5Set, device: str, threads: int) -> Set
     return train_set(cfg, data, device, progress=False)
 
 
-def train_sets(cfg: P5Config, data: dict[str, P5Set], device: str = "cpu", progress: bool = True) -> dict:
-    """:func:`train_set` for every set of ``cfg.sets``, side by side in ``cfg.workers`` processes when above 1.
+def train_sets(
+    cfg: P5Config, data: dict[str, P5Set], device: str = "cpu", progress: bool = True
+) -> tuple[dict[str, SetModels], float]:
+    """:func:`train_set` for every set of ``cfg.sets``; returns ``({set: SetModels}, wall-clock seconds)``.
 
-    The two sets share nothing (P5 trains one GAN per set), so a worker per set loses nothing;
-    each gets its share of this process's CPU threads. The networks depend on the seeds and on
-    that thread count, not on which worker finishes first. Returns ``{set: SetModels}``.
+    With ``cfg.workers > 1`` on the CPU the sets train side by side in that many spawned
+    processes (P5 trains one GAN per set, so nothing is shared or lost), each with its share of
+    this process's CPU threads; on cuda they train one after the other. The networks depend on
+    the seeds and on that thread count, not on which worker finishes first. The workers show no
+    step bars (only one per finished set); a failure in either stops the other at once and is
+    raised naming its set.
     """
+    t0 = time.perf_counter()
     workers = min(cfg.workers, len(cfg.sets))
     if workers == 1 or device != "cpu":
-        return {name: train_set(cfg, data[name], device, progress) for name in cfg.sets}
+        return {name: train_set(cfg, data[name], device, progress) for name in cfg.sets}, time.perf_counter() - t0
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    threads = max(1, torch.get_num_threads() // workers)
+    threads = _threads_per_set(cfg, device)
     bar = progress_bar(len(cfg.sets), f"P5 image sets, {workers} trained side by side", disable=not progress)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        jobs = {name: pool.submit(_train_set_job, cfg, data[name], device, threads) for name in cfg.sets}
-        models = {}
-        for name, job in jobs.items():
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    models, name = {}, None
+    try:
+        jobs = {pool.submit(_train_set_job, cfg, data[n], device, threads): n for n in cfg.sets}
+        for job in as_completed(jobs):
+            name = jobs[job]
             models[name] = job.result()
             bar.update(1)
-    bar.close()
-    return models
+    except BaseException as exc:
+        for process in list(getattr(pool, "_processes", {}).values()):  # a running job cannot be cancelled
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(exc, Exception) and name is not None:
+            raise RuntimeError(f"training the {SET_WORDS[name]} in its worker process failed: {exc}") from exc
+        raise
+    finally:
+        bar.close()
+    pool.shutdown()
+    return {n: models[n] for n in cfg.sets}, time.perf_counter() - t0
 
 
 # ====================================================================== Dice (Eqs. 9-11)
@@ -1748,9 +1782,11 @@ class Scorecard(P3Scorecard):
                 "ones."
             )
         t, source = m["timings"], m.get("emulator", "trained in this run")
+        together = f", the sets side by side in {t['workers']} processes" if t.get("workers", 1) > 1 else ""
         lines.append(
-            f"- The run took {t['total']:.0f} s: data {t['data']:.0f} s, GANs {t['gan']:.0f} s, autoencoders and "
-            f"sanity encoders {t['autoencoder']:.0f} s, evaluation {t['evaluation']:.0f} s."
+            f"- The run took {t['total']:.0f} s: data {t['data']:.0f} s, training {t.get('training', 0):.0f} s "
+            f"(GANs {t['gan']:.0f} s, autoencoders and sanity encoders {t['autoencoder']:.0f} s, each set's own "
+            f"time summed{together}), evaluation {t['evaluation']:.0f} s."
         )
         if isinstance(source, dict):
             lines.append(
@@ -1768,8 +1804,14 @@ def scorecard(
     evaluations: dict[str, SetEvaluation],
     started: float | None = None,
     device: str = "cpu",
+    training_seconds: float | None = None,
 ) -> Scorecard:
-    """Every row (statistics of the GAN and the autoencoder, Dice, sanity check, targets) and the run's ``meta``."""
+    """Every row (statistics of the GAN and the autoencoder, Dice, sanity check, targets) and the run's ``meta``.
+
+    ``training_seconds`` is the wall-clock time of :func:`train_sets` (None: the sum of the sets'
+    own times, right when they trained one after the other). ``timings["gan"]`` and
+    ``["autoencoder"]`` sum each set's own seconds, which overlap when the sets trained side by side.
+    """
     rows = [r for ev in evaluations.values() for r in ev.rows]
     trained = {s: m.source is None for s, m in models.items()}
     timings = dict(
@@ -1778,8 +1820,11 @@ def scorecard(
         autoencoder=sum(m.autoencoder.seconds + m.sanity.seconds for s, m in models.items() if trained[s]),
         evaluation=sum(ev.seconds for ev in evaluations.values()),
     )
+    side_by_side = sum(trained.values()) > 1 and cfg.workers > 1 and device == "cpu"
+    timings["training"] = training_seconds if training_seconds is not None else timings["gan"] + timings["autoencoder"]
+    timings["workers"] = min(cfg.workers, sum(trained.values())) if side_by_side else 1
     timings["total"] = time.perf_counter() - started if started is not None else sum(timings.values())
-    timings["other"] = timings["total"] - sum(timings[k] for k in ("data", "gan", "autoencoder", "evaluation"))
+    timings["other"] = timings["total"] - sum(timings[k] for k in ("data", "training", "evaluation"))
     timings["per_set"] = {
         s: dict(
             data=data[s].seconds,
@@ -1797,7 +1842,11 @@ def scorecard(
         git_commit=git_commit(),
         device=device,
         torch=torch.__version__,
-        threads=dict(torch=torch.get_num_threads(), omp=os.environ.get("OMP_NUM_THREADS")),
+        threads=dict(
+            torch=torch.get_num_threads(),
+            omp=os.environ.get("OMP_NUM_THREADS"),
+            per_worker=max(1, torch.get_num_threads() // timings["workers"]),
+        ),
         seeds=dict(network=cfg.seed, data=cfg.data_seed, splits=cfg.data_seed + 1, dice_pairs=cfg.data_seed + 3),
         n_splits=cfg.n_splits,
         resolved_max=None,
@@ -1893,6 +1942,7 @@ def save_models(cfg: P5Config, data: P5Set, models: SetModels, results_dir) -> P
         git_commit=git_commit(),
         config=cfg.to_dict(),
         training_seconds=g.seconds + ae.seconds + sc.seconds,
+        threads=_threads_per_set(cfg, next(g.G.parameters()).device.type),
         training=dict(
             gan=dict(
                 steps=g.steps,
