@@ -47,7 +47,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check $(LINTED)
 
 test: venv lint
-	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider --durations=30
 
 # On a machine with one H100/H200: each chapter's gpu networks on gpu-profile data, at most 9 minutes in all,
 # written to results/gpu_check.json (throughput, loss curves, an early statistic per chapter).

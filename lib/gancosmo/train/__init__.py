@@ -2,7 +2,7 @@
 atomic checkpoints and exact resume, DDP under ``torchrun``, TensorBoard and JSON records.
 
 Modules: :mod:`.losses`, :mod:`.schedules`, :mod:`.checkpoint`, :mod:`.data`,
-:mod:`.distributed`, :mod:`.logging`, :mod:`.loop`.
+:mod:`.distributed`, :mod:`.side_by_side`, :mod:`.logging`, :mod:`.loop`.
 """
 
 from .checkpoint import CheckpointError, CheckpointManager, CheckpointSkippedWarning, atomic_save
