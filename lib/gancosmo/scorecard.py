@@ -656,6 +656,7 @@ CHAPTER_CODE: dict[str, tuple[str, ...]] = {
                 "lib/gancosmo/evaluation/p5.py",
                 "lib/gancosmo/evaluation/p3.py",
                 "lib/gancosmo/models/p5.py",
+                "lib/gancosmo/train/side_by_side.py",
                 "lib/gancosmo/viz/common.py",
                 "lib/gancosmo/viz/p5.py",
                 "lib/gancosmo/data/augment.py",
